@@ -1,0 +1,36 @@
+"""simstudy: Monte Carlo verification of maximum-likelihood estimator properties.
+
+Public API: :func:`run`, :func:`load`, :func:`fit`, :func:`get_model`, :func:`list_models`.
+"""
+
+from simstudy._version import __version__
+from simstudy.errors import PluginError, SimstudyError, StoreError, StudyConfigError
+from simstudy.models._base import ModelError
+from simstudy.models._registry import get_model, list_models
+
+
+def run(config, **options):
+    """Run (or complete) a study; see :func:`simstudy.study.run`."""
+    from simstudy.study import run as _run
+
+    return _run(config, **options)
+
+
+def load(results_dir):
+    """Open a results folder; see :class:`simstudy.study.StudyResult`."""
+    from simstudy.study import load as _load
+
+    return _load(results_dir)
+
+
+def fit(model, data, estimator="mle"):
+    """Fit one sample; see :func:`simstudy.estimators.fit`."""
+    from simstudy.estimators import fit as _fit
+
+    return _fit(model, data, estimator)
+
+
+__all__ = [
+    "ModelError", "PluginError", "SimstudyError", "StoreError", "StudyConfigError",
+    "__version__", "fit", "get_model", "list_models", "load", "run",
+]

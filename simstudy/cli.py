@@ -1,0 +1,132 @@
+"""Command line: ``simstudy run | validate | models``.
+
+Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
+without a traceback, exit status 2, and nothing written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from simstudy.errors import SimstudyError
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("config", help="study YAML file (see configs/)")
+    p.add_argument("--out", default="results", help="parent folder of DIR/<name>/ (default: results)")
+    p.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    p.add_argument("--replications", type=int, help="override the config's replications R")
+    p.add_argument("--force", action="store_true", help="recompute stored replications")
+    p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
+    p.add_argument("--no-report", action="store_true", help="stop after storing replicates")
+    p.add_argument("--block-size", type=int, help=argparse.SUPPRESS)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simstudy",
+        description="Monte Carlo verification of maximum-likelihood estimator properties.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    p_run = sub.add_parser("run", help="run a study (computes only what is not stored)")
+    _add_run_options(p_run)
+    p_val = sub.add_parser("validate", help="check a study YAML without running it")
+    p_val.add_argument("config")
+    sub.add_parser("models", help="list the models, their parameters and estimators")
+    return parser
+
+
+def cmd_run(args) -> int:
+    from simstudy.study import run
+
+    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+    result = run(
+        args.config,
+        out=args.out,
+        threads=args.threads,
+        replications=args.replications,
+        force=args.force,
+        block_size=args.block_size,
+        progress=not args.quiet,
+        echo=say,
+    )
+    summary = result.last_run
+    if not args.quiet:
+        print(_timing_table(summary.cells))
+        print(
+            f"\n{summary.computed_replications} replications "
+            f"({summary.computed_samples:.3g} observations) in {summary.wall_seconds:.1f} s; "
+            f"results in {result.root}"
+        )
+    return 0
+
+
+def _timing_table(cells) -> str:
+    rows = [("model", "theta", "n", "estimators", "stored R", "reps/s (last run)")]
+    for c in cells:
+        last = c.get("last_run") or {}
+        rate = last.get("replications_per_second")
+        stored = min(e["replications"] for e in c["estimators"].values())
+        rows.append(
+            (c["model"], c["theta"], str(c["n"]), ",".join(c["estimators"]), str(stored),
+             f"{rate:,.0f}" if rate else "-")
+        )  # fmt: skip
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_validate(args) -> int:
+    from simstudy.config import load_config
+    from simstudy.plan import make_plan
+
+    cfg = load_config(args.config)
+    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent)
+    print(
+        f"{args.config}: valid study {cfg.name!r}: {len(plan.cells)} cells, "
+        f"R = {cfg.replications}, {plan.total_fits:,} fits, {plan.total_samples:,} observations"
+    )
+    return 0
+
+
+def cmd_models(args) -> int:
+    from simstudy.models import get_model, list_models
+
+    rows = [("model", "parameters (domain)", "estimators", "tags")]
+    for name in list_models():
+        m = get_model(name)
+        params = ", ".join(f"{p.name} in {p.domain}" for p in m.params)
+        tags = ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items()))
+        rows.append((name, params, ", ".join(m.estimators), tags))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for i, r in enumerate(rows):
+        print("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip())
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    return 0
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "models": cmd_models}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except SimstudyError as exc:
+        print(f"simstudy {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(
+            "\nsimstudy: interrupted; every finished block is stored, rerun the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

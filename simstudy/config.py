@@ -1,0 +1,368 @@
+"""Study configuration: YAML -> a frozen, validated :class:`StudyConfig`.
+
+Validation happens once, here, at the boundary (kernels never re-check). The schema is strict
+(``extra="forbid"``: a misplaced key is an error, never silently dropped) and every error
+message names the file and line, the key path, the value received, what is allowed and a fix.
+Model-level checks (model and estimator names, parameter domains) use the model registry's
+declarations; :func:`parse_config` with ``check_models=False`` skips them so that reports can
+read a stored study without importing any kernel.
+"""
+
+from __future__ import annotations
+
+import itertools
+import typing
+from pathlib import Path
+from typing import Any, Literal, Mapping, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+
+from simstudy.errors import StudyConfigError
+
+#: Properties a verdict is given for (DESIGN.md "Verdicts"); ``expect`` keys must be among them.
+PROPERTIES = (
+    "consistent",
+    "asymptotically_unbiased",
+    "efficient",
+    "asymptotically_normal",
+    "wald_coverage",
+)
+Verdict = Literal["pass", "fail", "inconclusive"]
+STUDY_NAME_PATTERN = r"^[a-z0-9_-]+$"
+PLUGIN_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
+MAX_SEED = 2**64
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PluginEstimator(_Strict):
+    """A user estimator: ``plugin: "package.module:function"`` (a Numba-jitted fit kernel)."""
+
+    plugin: str = Field(pattern=PLUGIN_PATTERN)
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w-]*$")
+
+    @property
+    def label(self) -> str:
+        return self.name or self.plugin.rsplit(":", 1)[1]
+
+
+EstimatorSpec = Union[str, PluginEstimator]
+
+
+class ModelEntry(_Strict):
+    """One data-generating model with its parameter grid, estimators and expected verdicts."""
+
+    model: str
+    params: dict[str, Union[float, list[float]]]
+    estimators: tuple[EstimatorSpec, ...] = ("mle",)
+    expect: dict[str, dict[str, Verdict]] = Field(default_factory=dict)
+
+    @field_validator("params")
+    @classmethod
+    def _nonempty_sweeps(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key, v in value.items():
+            if isinstance(v, list) and not v:
+                raise ValueError(f"the sweep for {key!r} is an empty list; give >= 1 value")
+        return value
+
+    @field_validator("estimators")
+    @classmethod
+    def _nonempty_estimators(cls, value: tuple) -> tuple:
+        if not value:
+            raise ValueError("list at least one estimator, e.g. [mle]")
+        return value
+
+    def estimator_labels(self) -> list[str]:
+        return [e if isinstance(e, str) else e.label for e in self.estimators]
+
+    def grid(self, order: typing.Sequence[str]) -> list[dict[str, float]]:
+        """Cartesian product of the parameter sweeps, parameters in ``order``."""
+        axes = [self.params[name] for name in order]
+        axes = [v if isinstance(v, list) else [v] for v in axes]
+        return [dict(zip(order, map(float, combo))) for combo in itertools.product(*axes)]
+
+
+class Checks(_Strict):
+    """Tolerances of the verdicts (DESIGN.md "Verdicts")."""
+
+    alpha: float = Field(0.01, gt=0.0, lt=0.5)
+    efficiency_margin: float = Field(0.05, gt=0.0, lt=1.0)
+    coverage_level: float = Field(0.95, gt=0.0, lt=1.0)
+
+
+class StudyConfig(_Strict):
+    """A validated study (ADEMP: aim, data-generating models, estimands, methods, checks)."""
+
+    name: str = Field(pattern=STUDY_NAME_PATTERN, max_length=64)
+    seed: StrictInt = Field(ge=0, lt=MAX_SEED)
+    replications: StrictInt = Field(ge=2)
+    sample_sizes: tuple[typing.Annotated[StrictInt, Field(ge=1)], ...] = Field(min_length=1)
+    models: tuple[ModelEntry, ...] = Field(min_length=1)
+    checks: Checks = Field(default_factory=Checks)
+    aim: str = ""
+
+    @field_validator("sample_sizes")
+    @classmethod
+    def _distinct_sizes(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        dupes = sorted({n for n in value if value.count(n) > 1})
+        if dupes:
+            raise ValueError(f"sample sizes must be distinct; {dupes} repeated")
+        return tuple(sorted(value))
+
+    def normalized(self) -> dict[str, Any]:
+        """The config as plain data (what ``study.yaml`` stores)."""
+        return self.model_dump(mode="json")
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and error messages
+
+
+def load_config(path: str | Path, *, check_models: bool = True) -> StudyConfig:
+    """Read and validate a study YAML file (raises :class:`StudyConfigError`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise StudyConfigError(f"{path}: no such file; give the path of a study YAML file")
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise StudyConfigError(
+            f"{where}: malformed YAML: {problem}; fix the syntax on that line "
+            "(indentation, a missing ':' or an unclosed bracket or quote)"
+        ) from None
+    return parse_config(data, source=str(path), text=text, check_models=check_models)
+
+
+def parse_config(
+    data: Any, *, source: str = "<config>", text: str | None = None, check_models: bool = True
+) -> StudyConfig:
+    """Validate already-parsed config data (a dict as from YAML)."""
+    locator = _Locator(source, text)
+    if not isinstance(data, Mapping):
+        raise StudyConfigError(
+            f"{source}: a study must be a mapping of keys (name, seed, replications, "
+            f"sample_sizes, models, ...); got {type(data).__name__}"
+        )
+    try:
+        config = StudyConfig.model_validate(dict(data))
+    except ValidationError as exc:
+        raise StudyConfigError(_format_validation(exc, data, locator)) from None
+    if check_models:
+        problems = list(_model_problems(config))
+        if problems:
+            raise StudyConfigError(
+                "\n".join(locator.message(path, msg) for path, msg in problems)
+            )
+    return config
+
+
+class _Locator:
+    """Maps key paths to 'file:line' using the YAML node tree (when the text is known)."""
+
+    def __init__(self, source: str, text: str | None):
+        self.source = source
+        self.root = None
+        if text is not None:
+            try:
+                self.root = yaml.compose(text)
+            except yaml.YAMLError:
+                self.root = None
+
+    def line(self, path: tuple) -> int | None:
+        node, best = self.root, None
+        for key in path:
+            if node is None:
+                break
+            best = node.start_mark.line + 1
+            if isinstance(node, yaml.MappingNode):
+                match = [(k, v) for k, v in node.value if k.value == key]
+                if not match:
+                    return best
+                best = match[0][0].start_mark.line + 1
+                node = match[0][1]
+            elif isinstance(node, yaml.SequenceNode) and isinstance(key, int):
+                if key >= len(node.value):
+                    return best
+                node = node.value[key]
+            else:
+                break
+        if node is not None:
+            best = node.start_mark.line + 1 if best is None else best
+        return best
+
+    def message(self, path: tuple, text: str) -> str:
+        line = self.line(path)
+        where = f"{self.source}:{line}" if line else self.source
+        return f"{where}: {format_path(path)}: {text}"
+
+
+def format_path(path: tuple) -> str:
+    out = ""
+    for key in path:
+        out += f"[{key}]" if isinstance(key, int) else (f".{key}" if out else str(key))
+    return out or "(top level)"
+
+
+def _data_path(loc: tuple, data: Any) -> tuple:
+    """Keep the parts of a pydantic ``loc`` that address the data (drop union-branch tags)."""
+    path, node = [], data
+    for part in loc:
+        if isinstance(node, Mapping) and part in node:
+            node = node[part]
+        elif isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        elif _is_branch_tag(part):
+            continue
+        else:
+            path.append(part)
+            break
+        path.append(part)
+    return tuple(path)
+
+
+def _is_branch_tag(part: Any) -> bool:
+    """pydantic names union branches in ``loc`` by type: 'float', 'list[float]', 'PluginEstimator'."""
+    return isinstance(part, str) and (part in {"float", "int", "str"} or "[" in part or part[:1].isupper())
+
+
+def _schema_at(path: tuple) -> type[BaseModel] | None:
+    """The pydantic model class whose fields are allowed at ``path``."""
+    cls: Any = StudyConfig
+    for part in path:
+        if isinstance(part, int):
+            continue
+        field = cls.model_fields.get(part) if isinstance(cls, type) else None
+        if field is None:
+            return None
+        cls = _first_model(field.annotation)
+        if cls is None:
+            return None
+    return cls
+
+
+def _first_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _first_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+_FIXES = {
+    "missing": "add it",
+    "int_type": "give a whole number",
+    "int_parsing": "give a whole number",
+    "int_from_float": "give a whole number",
+    "float_type": "give a number",
+    "float_parsing": "give a number",
+    "list_type": "give a list, e.g. [10, 100, 1000]",
+    "tuple_type": "give a list, e.g. [10, 100, 1000]",
+    "dict_type": "give a mapping of key: value lines",
+    "string_type": "give a text value",
+}
+
+
+def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> str:
+    messages: dict[tuple, str] = {}
+    for err in exc.errors():
+        path = _data_path(tuple(err["loc"]), data)
+        kind = err["type"]
+        if kind == "extra_forbidden":
+            parent, key = path[:-1], path[-1]
+            schema = _schema_at(parent)
+            allowed = sorted(schema.model_fields) if schema else []
+            from simstudy.models._registry import suggest
+
+            text = (
+                f"unknown key {key!r}{suggest(key, allowed)}; allowed here: "
+                f"{', '.join(allowed)}"
+            )
+        elif kind == "missing":
+            text = f"required key {path[-1]!r} is missing; add it"
+        elif kind == "string_pattern_mismatch" and path[-1:] == ("name",) and len(path) == 1:
+            text = (
+                f"study name {err['input']!r} is not allowed: use only lowercase letters, "
+                "digits, '_' and '-' (it becomes a folder name), e.g. 'my-study'"
+            )
+        elif kind == "string_pattern_mismatch" and "plugin" in path:
+            text = (
+                f"{err['input']!r} is not a plugin reference; write it as "
+                "'package.module:function'"
+            )
+        else:
+            got = err.get("input")
+            fix = _FIXES.get(kind, "")
+            reason = err["msg"].removeprefix("Value error, ")
+            text = f"{reason}; got {got!r}" + (f"; {fix}" if fix else "")
+        if path in messages and kind.endswith("_type"):
+            messages[path] = f"must be a number or a list of numbers; got {err.get('input')!r}"
+            continue
+        messages.setdefault(path, text)
+    return "\n".join(locator.message(path, text) for path, text in messages.items())
+
+
+def _model_problems(config: StudyConfig):
+    """(key path, message) for every model-level problem: names, parameters, estimators."""
+    from simstudy.models._registry import get_model, suggest, unknown_model_message
+    from simstudy.models._base import ModelError
+
+    for i, entry in enumerate(config.models):
+        base = ("models", i)
+        try:
+            model = get_model(entry.model)
+        except ModelError:
+            yield base + ("model",), unknown_model_message(entry.model)
+            continue
+        names = model.param_names
+        for key in entry.params:
+            if key not in names:
+                yield base + ("params", key), (
+                    f"model {model.name!r} has no parameter {key!r}{suggest(key, names)}; "
+                    f"its parameters are {', '.join(names)}"
+                )
+        for p in model.params:
+            if p.name not in entry.params:
+                yield base + ("params",), (
+                    f"parameter {p.name!r} of model {model.name!r} is missing; add "
+                    f"'{p.name}: <value in {p.domain}>'"
+                )
+                continue
+            values = entry.params[p.name]
+            for j, v in enumerate(values if isinstance(values, list) else [values]):
+                if not p.domain.contains(float(v)):
+                    path = base + ("params", p.name) + ((j,) if isinstance(values, list) else ())
+                    yield path, (
+                        f"{v!r} is outside the domain of {model.name}'s {p.name!r}, "
+                        f"{p.domain}; give a value in {p.domain}"
+                    )
+        labels = entry.estimator_labels()
+        for j, spec in enumerate(entry.estimators):
+            if isinstance(spec, str) and spec not in model.estimators:
+                yield base + ("estimators", j), model.unknown_estimator_message(spec) + suggest(
+                    spec, model.estimators
+                )
+        for label in sorted({x for x in labels if labels.count(x) > 1}):
+            yield base + ("estimators",), (
+                f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"
+            )
+        for est, props in entry.expect.items():
+            if est not in labels:
+                yield base + ("expect", est), (
+                    f"{est!r} is not an estimator of this entry{suggest(est, labels)}; "
+                    f"its estimators are {', '.join(labels)}"
+                )
+            for prop in props:
+                if prop not in PROPERTIES:
+                    yield base + ("expect", est, prop), (
+                        f"unknown property {prop!r}{suggest(prop, PROPERTIES)}; "
+                        f"properties are {', '.join(PROPERTIES)}"
+                    )

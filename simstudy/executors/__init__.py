@@ -1,0 +1,1 @@
+"""Executors: local (in-process threads, default) and dask (distributed)."""

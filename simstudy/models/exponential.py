@@ -1,0 +1,94 @@
+"""Exponential(rate λ): f(x | λ) = λ exp(-λ x), x > 0.
+
+Formulas (Casella & Berger, *Statistical Inference*, 2nd ed., Ex. 7.2.x and 7.3.x):
+ℓ(λ) = n log λ - λ Σx;  score = n/λ - Σx;  I(λ) = 1/λ² per observation;
+MLE λ̂ = n / Σx with observed-information SE λ̂/√n; E[λ̂] = nλ/(n-1) (biased upwards).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from simstudy import rng
+from simstudy._jit import jit
+from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
+
+
+@jit
+def sample(state, theta, out):
+    # NumPy Generator.exponential(scale) returns scale * standard_exponential.
+    scale = 1.0 / theta[0]
+    for i in range(out.size):
+        out[i] = scale * rng.standard_exponential(state)
+
+
+@jit
+def loglik(x, theta):
+    lam = theta[0]
+    return x.size * np.log(lam) - lam * x.sum()
+
+
+@jit
+def score(x, theta, out):
+    out[0] = x.size / theta[0] - x.sum()
+
+
+@jit
+def fisher(theta, out):
+    out[0, 0] = 1.0 / (theta[0] * theta[0])
+
+
+@jit
+def fit_mle(x, out_theta, out_se):
+    total = x.sum()
+    if not total > 0.0:
+        out_theta[0] = np.nan
+        out_se[0] = np.nan
+        return (NO_MLE, 0)
+    lam = x.size / total
+    out_theta[0] = lam
+    out_se[0] = lam / np.sqrt(x.size)
+    return (OK, 0)
+
+
+@jit
+def fit_unbiased(x, out_theta, out_se):
+    # (n-1)/Σx is unbiased because Σx ~ Gamma(n, λ) and E[1/Σx] = λ/(n-1); Var = λ²/(n-2).
+    n = x.size
+    total = x.sum()
+    if not total > 0.0 or n < 3:
+        out_theta[0] = np.nan
+        out_se[0] = np.nan
+        return (NO_MLE, 0)
+    lam = (n - 1) / total
+    out_theta[0] = lam
+    out_se[0] = lam / np.sqrt(n - 2.0)
+    return (OK, 0)
+
+
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+    return gen.exponential(1.0 / theta[0], n)
+
+
+MODEL = Model(
+    name="exponential",
+    params=(Param("rate", POSITIVE, typical=(0.2, 5.0), doc="rate λ (mean 1/λ)"),),
+    support="(0, inf)",
+    sample=sample,
+    loglik=loglik,
+    score=score,
+    fisher=fisher,
+    estimators={
+        "mle": Estimator("mle", fit_mle, "closed form n/Σx"),
+        "unbiased": Estimator("unbiased", fit_unbiased, "(n-1)/Σx, unbiased for n >= 3"),
+    },
+    numpy_sample=_numpy_sample,
+    scipy_dist=lambda theta: stats.expon(scale=1.0 / theta[0]),
+    reference_mle=lambda x: np.array([1.0 / np.mean(x)]),
+    tags={"closed_form_mle": True},
+    doc="Exponential waiting times with rate λ.",
+    absent_estimators={"mom": "the method-of-moments estimator 1/x̄ equals the MLE; use mle"},
+)

@@ -1,0 +1,119 @@
+"""Normal(mu, sigma2): f(x | μ, σ²) = (2πσ²)^{-1/2} exp(-(x-μ)²/(2σ²)).
+
+Formulas (Casella & Berger, 2nd ed., Ex. 7.2.11; Lehmann & Casella, TPE Table 2.5.1):
+ℓ = -n/2 log(2πσ²) - Σ(x-μ)²/(2σ²);  score = (Σ(x-μ)/σ², -n/(2σ²) + Σ(x-μ)²/(2σ⁴));
+I(μ, σ²) = diag(1/σ², 1/(2σ⁴)) per observation;  MLE (x̄, Σ(x-x̄)²/n), biased for σ²:
+E[σ̂²] = (n-1)σ²/n.  ``unbiased`` divides by n-1.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from simstudy import rng
+from simstudy._jit import jit
+from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+
+_LOG_2PI = math.log(2.0 * math.pi)
+
+
+@jit
+def sample(state, theta, out):
+    # NumPy Generator.normal(loc, scale) returns loc + scale * standard_normal.
+    mu = theta[0]
+    sigma = np.sqrt(theta[1])
+    for i in range(out.size):
+        out[i] = mu + sigma * rng.standard_normal(state)
+
+
+@jit
+def _centered_ss(x, mu):
+    ss = 0.0
+    for v in x:
+        d = v - mu
+        ss += d * d
+    return ss
+
+
+@jit
+def loglik(x, theta):
+    mu, s2 = theta[0], theta[1]
+    return -0.5 * x.size * (_LOG_2PI + np.log(s2)) - _centered_ss(x, mu) / (2.0 * s2)
+
+
+@jit
+def score(x, theta, out):
+    mu, s2 = theta[0], theta[1]
+    out[0] = (x.sum() - x.size * mu) / s2
+    out[1] = -0.5 * x.size / s2 + _centered_ss(x, mu) / (2.0 * s2 * s2)
+
+
+@jit
+def fisher(theta, out):
+    s2 = theta[1]
+    out[0, 0] = 1.0 / s2
+    out[0, 1] = 0.0
+    out[1, 0] = 0.0
+    out[1, 1] = 1.0 / (2.0 * s2 * s2)
+
+
+@jit
+def _fit_divisor(x, out_theta, out_se, ddof):
+    # Two-pass variance (Chan, Golub & LeVeque 1983) for accuracy when |mean| >> sd.
+    n = x.size
+    mean = x.sum() / n
+    ss = _centered_ss(x, mean)
+    if not ss > 0.0 or n - ddof < 1:
+        out_theta[0] = mean
+        out_theta[1] = np.nan
+        out_se[0] = np.nan
+        out_se[1] = np.nan
+        return (NO_MLE, 0)
+    s2 = ss / (n - ddof)
+    out_theta[0] = mean
+    out_theta[1] = s2
+    out_se[0] = np.sqrt(s2 / n)
+    # Var(σ̂²) = 2σ⁴/n from the observed information at the MLE; 2σ⁴/(n-1) for s².
+    out_se[1] = s2 * np.sqrt(2.0 / (n - ddof))
+    return (OK, 0)
+
+
+@jit
+def fit_mle(x, out_theta, out_se):
+    return _fit_divisor(x, out_theta, out_se, 0)
+
+
+@jit
+def fit_unbiased(x, out_theta, out_se):
+    return _fit_divisor(x, out_theta, out_se, 1)
+
+
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+    return gen.normal(theta[0], math.sqrt(theta[1]), n)
+
+
+MODEL = Model(
+    name="normal",
+    params=(
+        Param("mu", REAL, typical=(-3.0, 3.0), doc="mean μ"),
+        Param("sigma2", POSITIVE, typical=(0.25, 4.0), doc="variance σ²"),
+    ),
+    support="(-inf, inf)",
+    sample=sample,
+    loglik=loglik,
+    score=score,
+    fisher=fisher,
+    estimators={
+        "mle": Estimator("mle", fit_mle, "closed form (x̄, Σ(x-x̄)²/n)"),
+        "unbiased": Estimator("unbiased", fit_unbiased, "(x̄, Σ(x-x̄)²/(n-1))"),
+    },
+    numpy_sample=_numpy_sample,
+    scipy_dist=lambda theta: stats.norm(theta[0], math.sqrt(theta[1])),
+    reference_mle=lambda x: np.array([np.mean(x), np.var(x)]),
+    tags={"closed_form_mle": True},
+    doc="Normal with unknown mean and variance.",
+    absent_estimators={"mom": "the method-of-moments estimator equals the MLE; use mle"},
+)

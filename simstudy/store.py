@@ -1,0 +1,189 @@
+"""The results folder: study.yaml, manifest.json and replicate blocks in Parquet.
+
+Layout (DESIGN.md "Store")::
+
+    results/<study>/study.yaml, manifest.json
+    results/<study>/store/<result_key>/reps-<start>-<stop>.parquet
+
+Every write is atomic (a temporary file in the same folder, then ``os.replace``), so a run
+killed at any instant leaves only complete blocks. Each block carries a SHA-256 of its column
+data in the Parquet metadata; a block that fails to read or to verify is reported and treated
+as missing, so it is recomputed. The store is the truth about what has been computed: a rerun
+lists the blocks and computes only the replication ranges no valid block covers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from simstudy.errors import StoreError
+
+CHECKSUM_KEY = b"simstudy.sha256"
+_BLOCK_NAME = re.compile(r"^reps-(\d{9})-(\d{9})\.parquet$")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+def atomic_write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, sort_keys=False) + "\n")
+
+
+def table_checksum(table: pa.Table) -> str:
+    """SHA-256 over column names and the raw values of every column, in order."""
+    h = hashlib.sha256()
+    for name in table.column_names:
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(table.column(name).to_numpy()).tobytes())
+    return h.hexdigest()
+
+
+class CorruptBlock(Exception):
+    """A block file that cannot be read or whose checksum does not match."""
+
+
+class Store:
+    """The replicate store of one study folder (``results/<study>``)."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.blocks_dir = self.root / "store"
+        self.corrupt: list[tuple[Path, str]] = []
+
+    # ---- blocks --------------------------------------------------------------------------
+    def block_path(self, result_key: str, start: int, stop: int) -> Path:
+        return self.blocks_dir / result_key / f"reps-{start:09d}-{stop:09d}.parquet"
+
+    def write_block(self, result_key: str, start: int, stop: int, table: pa.Table) -> Path:
+        table = table.replace_schema_metadata({CHECKSUM_KEY: table_checksum(table).encode()})
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, compression="zstd")
+        path = self.block_path(result_key, start, stop)
+        atomic_write_bytes(path, sink.getvalue().to_pybytes())
+        return path
+
+    def read_block(self, path: Path) -> pa.Table:
+        try:
+            table = pq.read_table(path)
+        except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt block
+            raise CorruptBlock(f"unreadable Parquet ({type(exc).__name__}: {exc})") from None
+        meta = table.schema.metadata or {}
+        expected = meta.get(CHECKSUM_KEY)
+        table = table.replace_schema_metadata(None)
+        if expected is None or expected.decode() != table_checksum(table):
+            raise CorruptBlock("checksum mismatch")
+        return table
+
+    def blocks(self, result_key: str) -> list[tuple[int, int, Path]]:
+        """(start, stop, path) of every block file of a result key, sorted by start."""
+        folder = self.blocks_dir / result_key
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in folder.iterdir():
+            m = _BLOCK_NAME.match(path.name)
+            if m:
+                found.append((int(m.group(1)), int(m.group(2)), path))
+        return sorted(found)
+
+    def valid_blocks(self, result_key: str) -> list[tuple[int, int, pa.Table]]:
+        """Blocks that read and verify; corrupt ones are recorded in ``self.corrupt``."""
+        out = []
+        for start, stop, path in self.blocks(result_key):
+            try:
+                table = self.read_block(path)
+            except CorruptBlock as exc:
+                self.corrupt.append((path, str(exc)))
+                warnings.warn(f"{path}: {exc}; it will be recomputed", stacklevel=2)
+                continue
+            out.append((start, stop, table))
+        return out
+
+    def missing_ranges(self, result_key: str, replications: int) -> list[tuple[int, int]]:
+        """Sub-ranges of [0, replications) that no valid block covers."""
+        covered = [(a, b) for a, b, _ in self.valid_blocks(result_key)]
+        return subtract_ranges((0, replications), covered)
+
+    def read_replicates(self, result_key: str, replications: int) -> pa.Table | None:
+        """Replications 0..R-1 of a result key in rep order (None if any are missing)."""
+        parts = []
+        covered = []
+        for start, stop, table in self.valid_blocks(result_key):
+            parts.append(table)
+            covered.append((start, stop))
+        if subtract_ranges((0, replications), covered):
+            return None
+        table = pa.concat_tables(parts)
+        reps = table.column("rep").to_numpy()
+        # Overlapping blocks (different block sizes over time) hold identical rows: keep one.
+        _, first = np.unique(reps, return_index=True)
+        keep = first[reps[first] < replications]
+        return table.take(pa.array(keep))
+
+    def remove_result(self, result_key: str) -> None:
+        for _, _, path in self.blocks(result_key):
+            path.unlink(missing_ok=True)
+
+    # ---- study files ---------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "manifest.json"
+
+    def read_manifest(self) -> dict[str, Any]:
+        if not self.manifest_path.is_file():
+            return {}
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise StoreError(
+                f"{self.manifest_path}: unreadable manifest ({exc}); delete it to rebuild it "
+                "from the stored blocks"
+            ) from None
+
+    def write_manifest(self, manifest: dict[str, Any]) -> None:
+        atomic_write_json(self.manifest_path, manifest)
+
+
+def subtract_ranges(whole: tuple[int, int], covered: Iterable[tuple[int, int]]):
+    """The parts of the half-open range ``whole`` not covered by any of ``covered``."""
+    lo, hi = whole
+    gaps = []
+    cursor = lo
+    for a, b in sorted(covered):
+        if b <= cursor:
+            continue
+        if a > cursor:
+            gaps.append((cursor, min(a, hi)))
+        cursor = max(cursor, b)
+        if cursor >= hi:
+            break
+    if cursor < hi:
+        gaps.append((cursor, hi))
+    return [(a, b) for a, b in gaps if a < b]

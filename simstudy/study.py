@@ -1,0 +1,360 @@
+"""Running a study end to end and reading it back: ``simstudy.run`` and ``simstudy.load``.
+
+``run`` validates the config and resolves every model, estimator and plugin *before* anything
+is written, so bad input leaves no folder behind. It then computes only the replication blocks
+the store lacks, writes each block atomically as it finishes, and rewrites ``manifest.json``
+(seed, versions, environment fingerprint, the replay recipe, per-cell timings) at the end.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from simstudy._version import __version__
+from simstudy.config import StudyConfig, load_config, parse_config
+from simstudy.errors import StoreError, StudyConfigError
+from simstudy.models._base import STATUS_CODES
+from simstudy.store import Store, atomic_write_text
+
+REPLAY_RECIPE = (
+    "numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), "
+    "counter=[0, 0, rep, 0])) then the model's NumPy method (see StudyResult.sample)"
+)
+
+
+def environment() -> dict[str, str]:
+    """Library versions and platform: results are reproducible for a fixed environment."""
+    import numba
+    import pyarrow
+    import scipy
+
+    env = {
+        "simstudy": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numba": numba.__version__,
+        "scipy": scipy.__version__,
+        "pyarrow": pyarrow.__version__,
+        "platform": f"{platform.system()}-{platform.machine()}",
+    }
+    env["fingerprint"] = hashlib.sha256(json.dumps(env, sort_keys=True).encode()).hexdigest()[:16]
+    return env
+
+
+def resolve_config(
+    config: str | Path | StudyConfig | Mapping[str, Any], replications: int | None = None
+) -> tuple[StudyConfig, Path | None]:
+    """(validated config, folder for plugin imports) from a path, a dict or a StudyConfig."""
+    base_dir = None
+    if isinstance(config, StudyConfig):
+        cfg = config
+    elif isinstance(config, Mapping):
+        cfg = parse_config(config)
+    else:
+        cfg = load_config(config)
+        base_dir = Path(config).resolve().parent
+    if replications is not None:
+        data = cfg.normalized()
+        data["replications"] = replications
+        cfg = parse_config(data, source="--replications")
+    return cfg, base_dir
+
+
+@dataclass
+class RunSummary:
+    """What a call of :func:`run` computed."""
+
+    computed_replications: int = 0
+    computed_samples: int = 0
+    wall_seconds: float = 0.0
+    cells: list[dict[str, Any]] = field(default_factory=list)
+    corrupt_blocks: list[str] = field(default_factory=list)
+
+
+def run(
+    config: str | Path | StudyConfig | Mapping[str, Any],
+    *,
+    out: str | Path = "results",
+    threads: int | None = None,
+    replications: int | None = None,
+    force: bool = False,
+    block_size: int | None = None,
+    progress: bool = False,
+    echo: Callable[[str], None] | None = None,
+) -> "StudyResult":
+    """Run (or complete) a study and return its :class:`StudyResult`.
+
+    Only replication blocks missing from ``out/<name>/store`` are computed; ``force``
+    recomputes everything. ``block_size`` (replications per stored block) never changes a
+    result, only the granularity of progress and of resumption.
+    """
+    import numba
+
+    from simstudy.executors import local
+    from simstudy.executors._tasks import plan_tasks
+    from simstudy.plan import make_plan
+
+    say = echo or (lambda _msg: None)
+    cfg, base_dir = resolve_config(config, replications)
+    plan = make_plan(cfg, base_dir=base_dir)
+    if threads is not None:
+        available = local.threads_available()
+        if not 1 <= threads <= available:
+            raise StudyConfigError(
+                f"--threads: {threads} is not in 1..{available} (NUMBA_NUM_THREADS); "
+                f"give at most {available} or raise NUMBA_NUM_THREADS"
+            )
+        numba.set_num_threads(threads)
+    if block_size is not None and block_size < 1:
+        raise StudyConfigError(f"block_size: {block_size} must be >= 1")
+
+    root = Path(out) / cfg.name
+    store = Store(root)
+    _check_same_study(root, cfg)
+    tasks = plan_tasks(plan, store, block_size=block_size, force=force)
+    summary = RunSummary(corrupt_blocks=[f"{p}: {why}" for p, why in store.corrupt])
+    for line in summary.corrupt_blocks:
+        say(f"corrupt block (recomputed): {line}")
+    root.mkdir(parents=True, exist_ok=True)
+    atomic_write_text(root / "study.yaml", yaml.safe_dump(cfg.normalized(), sort_keys=False))
+
+    if not tasks:
+        say(
+            f"nothing to compute: all {cfg.replications} replications of the "
+            f"{len(plan.cells)} cells are stored in {root}"
+        )
+    else:
+        n_reps = sum(t.stop - t.start for t in tasks)
+        say(
+            f"computing {n_reps} replications in {len(tasks)} blocks over "
+            f"{len({t.cell.data_key for t in tasks})} cells on {numba.get_num_threads()} threads"
+        )
+    stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
+    t0 = time.perf_counter()
+    bar = _progress_bar(tasks) if (progress and tasks) else None
+    timings = local.execute(tasks, store, progress=bar.update_task if bar else None)
+    if bar:
+        bar.close()
+    summary.wall_seconds = time.perf_counter() - t0
+    if force:
+        written = {store.block_path(e.result_key, t.start, t.stop) for t in tasks for e in t.estimators}
+        for blocks in stale.values():
+            for _, _, path in blocks:
+                if path not in written:
+                    path.unlink(missing_ok=True)
+    summary.computed_replications = sum(t.stop - t.start for t in tasks)
+    summary.computed_samples = sum(t.samples for t in tasks)
+    manifest = _manifest(plan, store, timings, summary)
+    store.write_manifest(manifest)
+    summary.cells = manifest["cells"]
+    result = StudyResult(root)
+    result.last_run = summary
+    return result
+
+
+def _check_same_study(root: Path, cfg: StudyConfig) -> None:
+    stored = root / "study.yaml"
+    if not stored.is_file():
+        return
+    try:
+        old = yaml.safe_load(stored.read_text())
+    except yaml.YAMLError:
+        return
+    if isinstance(old, dict) and old.get("name") not in (None, cfg.name):
+        raise StoreError(
+            f"{root} holds study {old.get('name')!r}, not {cfg.name!r}; use another --out"
+        )
+
+
+class _Bar:
+    """tqdm over observations (n x replications), labelled with replications done."""
+
+    def __init__(self, tasks):
+        from tqdm import tqdm
+
+        self.total_reps = sum(t.stop - t.start for t in tasks)
+        self.done_reps = 0
+        self.bar = tqdm(
+            total=sum(t.samples for t in tasks),
+            unit="obs",
+            unit_scale=True,
+            dynamic_ncols=True,
+            file=sys.stderr,
+            bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}, {rate_fmt}]",
+        )
+        self._postfix()
+
+    def _postfix(self):
+        self.bar.set_postfix_str(f"{self.done_reps}/{self.total_reps} replications")
+
+    def update_task(self, task):
+        self.done_reps += task.stop - task.start
+        self._postfix()
+        self.bar.update(task.samples)
+
+    def close(self):
+        self.bar.close()
+
+
+def _progress_bar(tasks):
+    return _Bar(tasks)
+
+
+def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any]:
+    old = store.read_manifest()
+    old_cells = {c["data_key"]: c for c in old.get("cells", [])}
+    cells = []
+    for cell in plan.cells:
+        prev = old_cells.get(cell.data_key, {})
+        t = timings.get(cell.data_key)
+        seconds = prev.get("seconds", 0.0) + (t["seconds"] if t else 0.0)
+        stored = {
+            e.label: {
+                "result_key": e.result_key,
+                "version": e.version,
+                "source": e.source,
+                "replications": plan.replications
+                - sum(b - a for a, b in store.missing_ranges(e.result_key, plan.replications)),
+            }
+            for e in cell.estimators
+        }
+        entry = {
+            "model": cell.model.name,
+            "theta": cell.theta_json,
+            "n": cell.n,
+            "params": list(cell.model.param_names),
+            "data_key": cell.data_key,
+            "key1": cell.key1,
+            "estimators": stored,
+            "status": "complete"
+            if all(v["replications"] == plan.replications for v in stored.values())
+            else "partial",
+            "seconds": seconds,
+        }
+        if t:
+            entry["last_run"] = {
+                "replications": t["replications"],
+                "seconds": t["seconds"],
+                "replications_per_second": t["replications"] / t["seconds"] if t["seconds"] else None,
+            }
+        elif "last_run" in prev:
+            entry["last_run"] = prev["last_run"]
+        cells.append(entry)
+    runs = old.get("runs", [])
+    runs.append(
+        {
+            "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "wall_seconds": summary.wall_seconds,
+            "replications_computed": summary.computed_replications,
+            "observations_computed": summary.computed_samples,
+            "threads": _threads(),
+            "executor": "local",
+        }
+    )
+    return {
+        "study": plan.config.name,
+        "seed": plan.config.seed,
+        "replications": plan.replications,
+        "rng": {"scheme": _rng_scheme(), "key": "[seed, key1]", "replay": REPLAY_RECIPE},
+        "environment": environment(),
+        "status_codes": {str(k): v for k, v in STATUS_CODES.items()},
+        "cells": cells,
+        "runs": runs,
+    }
+
+
+def _rng_scheme() -> str:
+    from simstudy.plan import RNG_SCHEME
+
+    return RNG_SCHEME
+
+
+def _threads() -> int:
+    import numba
+
+    return numba.get_num_threads()
+
+
+class StudyResult:
+    """A study folder read back: replicates, samples (and later metrics and verdicts)."""
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root)
+        if not (self.root / "manifest.json").is_file():
+            raise StoreError(
+                f"{self.root}: not a simstudy results folder (no manifest.json); "
+                "run `simstudy run CONFIG` first or give the folder it wrote"
+            )
+        self.store = Store(self.root)
+        self.manifest = self.store.read_manifest()
+        self.config = parse_config(
+            yaml.safe_load((self.root / "study.yaml").read_text()),
+            source=str(self.root / "study.yaml"),
+            check_models=False,
+        )
+        self.last_run: RunSummary | None = None
+
+    def __repr__(self) -> str:
+        return f"StudyResult({str(self.root)!r}, cells={len(self.manifest['cells'])})"
+
+    @property
+    def cells(self) -> list[dict[str, Any]]:
+        return self.manifest["cells"]
+
+    def replicates(self, model: str | None = None, estimator: str | None = None,
+                   n: int | None = None) -> pd.DataFrame:  # fmt: skip
+        """Tidy replicate table: model, estimator, theta, n, rep, status, n_iter, one column
+        per parameter, ``<param>_se``, lr_stat (status as its name)."""
+        frames = []
+        reps = self.manifest["replications"]
+        for cell in self.cells:
+            if (model and cell["model"] != model) or (n and cell["n"] != n):
+                continue
+            for label, info in cell["estimators"].items():
+                if estimator and label != estimator:
+                    continue
+                table = self.store.read_replicates(info["result_key"], reps)
+                if table is None:
+                    continue
+                df = table.to_pandas()
+                df.insert(0, "model", cell["model"])
+                df.insert(1, "estimator", label)
+                df.insert(2, "theta", cell["theta"])
+                df.insert(3, "n", cell["n"])
+                df["status"] = df["status"].map(STATUS_CODES).astype("category")
+                frames.append(df)
+        if not frames:
+            return pd.DataFrame()
+        return pd.concat(frames, ignore_index=True)
+
+    def sample(self, model: str, theta: Mapping[str, float] | str, n: int, rep: int) -> np.ndarray:
+        """Regenerate replication ``rep``'s sample of a cell with plain NumPy."""
+        from simstudy import rng
+        from simstudy.models._registry import get_model
+        from simstudy.plan import theta_json
+
+        m = get_model(model)
+        tj = theta if isinstance(theta, str) else theta_json(m, {k: float(v) for k, v in theta.items()})
+        for cell in self.cells:
+            if cell["model"] == model and cell["theta"] == tj and cell["n"] == n:
+                gen = rng.numpy_generator(self.manifest["seed"], cell["key1"], rep, 0)
+                theta_arr = np.array([json.loads(tj)[p] for p in m.param_names])
+                return m.numpy_sample(gen, theta_arr, n)
+        raise StoreError(f"no cell {model} theta={tj} n={n} in {self.root}")
+
+
+def load(results_dir: str | Path) -> StudyResult:
+    """Open a results folder written by :func:`run`."""
+    return StudyResult(results_dir)
