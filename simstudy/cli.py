@@ -1,4 +1,4 @@
-"""Command line: ``simstudy run | validate | models``.
+"""Command line: ``simstudy run | verify | validate | models``.
 
 Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
 without a traceback, exit status 2, and nothing written.
@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from simstudy.errors import SimstudyError
+from simstudy.errors import SimstudyError, StoreError
 
 
 def _add_run_options(p: argparse.ArgumentParser) -> None:
@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p_run = sub.add_parser("run", help="run a study (computes only what is not stored)")
     _add_run_options(p_run)
+    p_ver = sub.add_parser(
+        "verify",
+        help="run (or reuse) a study and judge every property; exit 0 iff all verdicts are as expected",
+    )
+    _add_run_options(p_ver)
+    p_ver.set_defaults(no_report=False)
     p_val = sub.add_parser("validate", help="check a study YAML without running it")
     p_val.add_argument("config")
     sub.add_parser("models", help="list the models, their parameters and estimators")
@@ -41,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_run(args) -> int:
     from simstudy.study import run
 
+    # The folder is created later, after the run has started; check the path can be one now.
+    existing = next(p for p in (Path(args.out), *Path(args.out).parents) if p.exists())
+    if not existing.is_dir():
+        raise StoreError(
+            f"--out: {str(existing)!r} is a file, not a folder; give the folder that holds (or "
+            "will hold) the results, e.g. --out results"
+        )
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     result = run(
         args.config,
@@ -50,6 +63,7 @@ def cmd_run(args) -> int:
         force=args.force,
         block_size=args.block_size,
         progress=not args.quiet,
+        report=not args.no_report,
         echo=say,
     )
     summary = result.last_run
@@ -76,6 +90,47 @@ def _timing_table(cells) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_verify(args) -> int:
+    from simstudy.study import StudyResult, run
+    from simstudy.verdicts import all_met
+
+    target = Path(args.config)
+    if target.is_dir():
+        result = StudyResult(target)
+    else:
+        say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+        result = run(
+            args.config, out=args.out, threads=args.threads, replications=args.replications,
+            force=args.force, block_size=args.block_size, progress=not args.quiet,
+            report=False, echo=say,
+        )  # fmt: skip
+    _, verdicts = result.analyse()
+    print(verdict_table(verdicts))
+    met = all_met(verdicts)
+    bad = verdicts[~verdicts.met]
+    print(
+        f"\n{len(verdicts)} verdicts, {int(verdicts.met.sum())} as expected"
+        + ("" if met else f", {len(bad)} not as expected")
+        + f"; verdicts.csv and verdicts.json in {result.root}"
+    )
+    return 0 if met else 1
+
+
+def verdict_table(verdicts) -> str:
+    """The verdicts as an aligned text table; a mark says whether each met its expectation."""
+    rows = [("model", "theta", "estimator", "param", "property", "verdict", "expected", "", "evidence")]
+    for v in verdicts.itertuples():
+        rows.append((v.model, v.theta, v.estimator, v.param, v.property, v.verdict, v.expected,
+                     "ok" if v.met else "XX", v.detail))  # fmt: skip
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for i, r in enumerate(rows):
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + str(r[-1]))
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths) + "  --------")
     return "\n".join(lines)
 
 
@@ -109,7 +164,7 @@ def cmd_models(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "models": cmd_models}
+COMMANDS = {"run": cmd_run, "verify": cmd_verify, "validate": cmd_validate, "models": cmd_models}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,10 @@ from pathlib import Path
 from typing import Any, Literal, Mapping, Union
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, ValidationError, field_validator
+from pydantic import (
+    BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from simstudy.errors import StudyConfigError
 
@@ -56,7 +59,8 @@ class ModelEntry(_Strict):
     """One data-generating model with its parameter grid, estimators and expected verdicts."""
 
     model: str
-    params: dict[str, Union[float, list[float]]]
+    # Strict floats: a YAML bool (`yes`) or a quoted number is an error, not silently 1.0 / 0.3.
+    params: dict[str, Union[StrictFloat, list[StrictFloat]]]
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
     expect: dict[str, dict[str, Verdict]] = Field(default_factory=dict)
 
@@ -65,7 +69,8 @@ class ModelEntry(_Strict):
     def _nonempty_sweeps(cls, value: dict[str, Any]) -> dict[str, Any]:
         for key, v in value.items():
             if isinstance(v, list) and not v:
-                raise ValueError(f"the sweep for {key!r} is an empty list; give >= 1 value")
+                # A custom type carries the parameter name so the message points at its line.
+                raise PydanticCustomError("empty_sweep", "empty sweep for {key}", {"key": key})
         return value
 
     @field_validator("estimators")
@@ -86,11 +91,16 @@ class ModelEntry(_Strict):
 
 
 class Checks(_Strict):
-    """Tolerances of the verdicts (DESIGN.md "Verdicts")."""
+    """Tolerances of the verdicts (DESIGN.md "Verdicts"); defaults documented in the README."""
 
     alpha: float = Field(0.01, gt=0.0, lt=0.5)
-    efficiency_margin: float = Field(0.05, gt=0.0, lt=1.0)
+    efficiency_margin: float = Field(0.1, gt=0.0, lt=1.0)
     coverage_level: float = Field(0.95, gt=0.0, lt=1.0)
+    coverage_margin: float = Field(0.015, gt=0.0, lt=0.5)
+    bias_margin: float = Field(0.1, gt=0.0)
+    rate_margin: float = Field(0.1, gt=0.0, lt=1.0)
+    epsilon: float = Field(0.1, gt=0.0)
+    reference: str = "mle"
 
 
 class StudyConfig(_Strict):
@@ -124,19 +134,42 @@ class StudyConfig(_Strict):
 def load_config(path: str | Path, *, check_models: bool = True) -> StudyConfig:
     """Read and validate a study YAML file (raises :class:`StudyConfigError`)."""
     path = Path(path)
+    if path.is_dir():
+        raise StudyConfigError(f"{path}: is a folder; give the path of a study YAML file")
     if not path.is_file():
         raise StudyConfigError(f"{path}: no such file; give the path of a study YAML file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise StudyConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start}: {exc.reason}); save the study YAML "
+            "file as UTF-8"
+        ) from None
+    except OSError as exc:
+        raise StudyConfigError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
         problem = getattr(exc, "problem", None) or str(exc)
+        context, opened = getattr(exc, "context", None), getattr(exc, "context_mark", None)
+        if context and opened is not None and mark is not None and opened.line != mark.line:
+            problem += f" ({context} on line {opened.line + 1})"
         raise StudyConfigError(
             f"{where}: malformed YAML: {problem}; fix the syntax on that line "
             "(indentation, a missing ':' or an unclosed bracket or quote)"
         ) from None
+    duplicates = list(_duplicate_keys(yaml.compose(text)))
+    if duplicates:
+        # PyYAML keeps the last of two equal keys; silently dropping a setting is not allowed.
+        raise StudyConfigError(
+            "\n".join(
+                f"{path}:{line}: {format_path(key_path)}: key {key_path[-1]!r} appears twice "
+                f"(lines {first} and {line}); keep one of them"
+                for key_path, first, line in duplicates
+            )
+        )
     return parse_config(data, source=str(path), text=text, check_models=check_models)
 
 
@@ -146,9 +179,13 @@ def parse_config(
     """Validate already-parsed config data (a dict as from YAML)."""
     locator = _Locator(source, text)
     if not isinstance(data, Mapping):
+        got = "nothing (the file is empty)" if data is None else f"a {type(data).__name__}"
         raise StudyConfigError(
-            f"{source}: a study must be a mapping of keys (name, seed, replications, "
-            f"sample_sizes, models, ...); got {type(data).__name__}"
+            locator.message(
+                (),
+                "a study must be a mapping of keys (name, seed, replications, sample_sizes, "
+                f"models, ...), one 'key: value' per line; got {got}",
+            )
         )
     try:
         config = StudyConfig.model_validate(dict(data))
@@ -161,6 +198,29 @@ def parse_config(
                 "\n".join(locator.message(path, msg) for path, msg in problems)
             )
     return config
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _duplicate_keys(node: Any, path: tuple = (), seen_nodes: set | None = None):
+    """(key path, first line, repeated line) for every key given twice in one YAML mapping."""
+    seen_nodes = set() if seen_nodes is None else seen_nodes
+    if node is None or id(node) in seen_nodes:  # aliases point at nodes already walked
+        return
+    seen_nodes.add(id(node))
+    if isinstance(node, yaml.MappingNode):
+        lines: dict[str, int] = {}
+        for key, value in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != _MERGE_TAG:
+                line = key.start_mark.line + 1
+                if key.value in lines:
+                    yield path + (key.value,), lines[key.value], line
+                lines.setdefault(key.value, line)
+            yield from _duplicate_keys(value, path + (getattr(key, "value", "?"),), seen_nodes)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            yield from _duplicate_keys(item, path + (i,), seen_nodes)
 
 
 class _Locator:
@@ -191,6 +251,7 @@ class _Locator:
                 if key >= len(node.value):
                     return best
                 node = node.value[key]
+                best = node.start_mark.line + 1
             else:
                 break
         if node is not None:
@@ -264,24 +325,69 @@ _FIXES = {
     "int_from_float": "give a whole number",
     "float_type": "give a number",
     "float_parsing": "give a number",
-    "list_type": "give a list, e.g. [10, 100, 1000]",
-    "tuple_type": "give a list, e.g. [10, 100, 1000]",
     "dict_type": "give a mapping of key: value lines",
     "string_type": "give a text value",
 }
 
+#: Example values for list-valued keys (used by "must be a list" and "is empty" messages).
+_LIST_EXAMPLES = {
+    "sample_sizes": "[10, 100, 1000]",
+    "models": "'- model: normal' with 'params: {mu: 0.0, sigma2: 1.0}' under it",
+    "estimators": "[mle]",
+}
+
+#: What a union-typed key accepts, for an input that matches none of its branches.
+_UNION_TEXT = {
+    "params": "must be a number or a list of numbers",
+    "estimators": (
+        "must be an estimator name such as mle, or a plugin "
+        "{plugin: 'package.module:function', name: label}"
+    ),
+}
+
+
+def _union_text(path: tuple) -> str | None:
+    for key in reversed(path):
+        if key in _UNION_TEXT:
+            return _UNION_TEXT[key]
+    return None
+
+
+def _list_example(path: tuple) -> str:
+    key = next((k for k in reversed(path) if isinstance(k, str)), "")
+    return _LIST_EXAMPLES.get(key, "[a, b]")
+
 
 def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> str:
-    messages: dict[tuple, str] = {}
+    from simstudy.models._registry import suggest
+
+    errors = []
     for err in exc.errors():
-        path = _data_path(tuple(err["loc"]), data)
+        loc = tuple(err["loc"])
+        path = _data_path(loc, data)
+        if err["type"] == "empty_sweep":
+            path = path + (err["ctx"]["key"],)
+        errors.append((path, err, any(_is_branch_tag(part) for part in loc)))
+    paths = {path for path, _, _ in errors}
+    extras = {path[:-1]: [] for path, err, _ in errors if err["type"] == "extra_forbidden"}
+    for path, err, _ in errors:
+        if err["type"] == "extra_forbidden":
+            extras[path[:-1]].append(path[-1])
+
+    messages: dict[tuple, str] = {}
+    for path, err, in_branch in errors:
         kind = err["type"]
+        deeper = any(p[: len(path)] == path and len(p) > len(path) for p in paths)
+        if deeper and (in_branch or kind == "too_short"):
+            # A union branch failed deeper inside (the user meant that branch), or a list is
+            # "too short" only because its items failed: the deeper message is the useful one.
+            continue
+        if kind == "missing" and suggest(path[-1], extras.get(path[:-1], [])):
+            continue  # a misspelt key: its "unknown key ... did you mean" message says it all
         if kind == "extra_forbidden":
             parent, key = path[:-1], path[-1]
             schema = _schema_at(parent)
             allowed = sorted(schema.model_fields) if schema else []
-            from simstudy.models._registry import suggest
-
             text = (
                 f"unknown key {key!r}{suggest(key, allowed)}; allowed here: "
                 f"{', '.join(allowed)}"
@@ -298,13 +404,28 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
                 f"{err['input']!r} is not a plugin reference; write it as "
                 "'package.module:function'"
             )
+        elif kind == "empty_sweep":
+            text = "the sweep is an empty list; give at least one value, e.g. [1.0, 2.0] or 1.0"
+        elif kind == "too_short":
+            text = (
+                f"is empty; list at least {err['ctx']['min_length']}, e.g. {_list_example(path)}"
+            )
+        elif kind in ("list_type", "tuple_type"):
+            text = f"must be a list; got {err.get('input')!r}; e.g. {_list_example(path)}"
+        elif kind == "model_type":
+            schema = _schema_at(path)
+            keys = ", ".join(schema.model_fields) if schema else "key: value lines"
+            text = f"must be a mapping with the keys {keys}; got {err.get('input')!r}"
         else:
             got = err.get("input")
             fix = _FIXES.get(kind, "")
             reason = err["msg"].removeprefix("Value error, ")
             text = f"{reason}; got {got!r}" + (f"; {fix}" if fix else "")
-        if path in messages and kind.endswith("_type"):
-            messages[path] = f"must be a number or a list of numbers; got {err.get('input')!r}"
+        if path in messages and in_branch:
+            # No branch of a union matched at this very key: say what the union accepts.
+            union = _union_text(path)
+            if union:
+                messages[path] = f"{union}; got {err.get('input')!r}"
             continue
         messages.setdefault(path, text)
     return "\n".join(locator.message(path, text) for path, text in messages.items())
@@ -323,13 +444,15 @@ def _model_problems(config: StudyConfig):
             yield base + ("model",), unknown_model_message(entry.model)
             continue
         names = model.param_names
-        for key in entry.params:
-            if key not in names:
-                yield base + ("params", key), (
-                    f"model {model.name!r} has no parameter {key!r}{suggest(key, names)}; "
-                    f"its parameters are {', '.join(names)}"
-                )
+        unknown = [key for key in entry.params if key not in names]
+        for key in unknown:
+            yield base + ("params", key), (
+                f"model {model.name!r} has no parameter {key!r}{suggest(key, names)}; "
+                f"its parameters are {', '.join(names)}"
+            )
         for p in model.params:
+            if p.name not in entry.params and suggest(p.name, unknown):
+                continue  # misspelt: the "no parameter ... did you mean" message says it all
             if p.name not in entry.params:
                 yield base + ("params",), (
                     f"parameter {p.name!r} of model {model.name!r} is missing; add "

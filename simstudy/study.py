@@ -26,7 +26,7 @@ from simstudy._version import __version__
 from simstudy.config import StudyConfig, load_config, parse_config
 from simstudy.errors import StoreError, StudyConfigError
 from simstudy.models._base import STATUS_CODES
-from simstudy.store import Store, atomic_write_text
+from simstudy.store import Store, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 REPLAY_RECIPE = (
     "numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), "
@@ -92,6 +92,7 @@ def run(
     force: bool = False,
     block_size: int | None = None,
     progress: bool = False,
+    report: bool = True,
     echo: Callable[[str], None] | None = None,
 ) -> "StudyResult":
     """Run (or complete) a study and return its :class:`StudyResult`.
@@ -161,6 +162,8 @@ def run(
     summary.cells = manifest["cells"]
     result = StudyResult(root)
     result.last_run = summary
+    if report:
+        result.analyse()
     return result
 
 
@@ -235,6 +238,10 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
             "theta": cell.theta_json,
             "n": cell.n,
             "params": list(cell.model.param_names),
+            "fisher": _fisher(cell.model, cell.theta_array).tolist(),
+            "inverse_fisher": np.linalg.inv(_fisher(cell.model, cell.theta_array)).tolist(),
+            "regular": cell.model.regular,
+            "rate": cell.model.rate,
             "data_key": cell.data_key,
             "key1": cell.key1,
             "estimators": stored,
@@ -275,6 +282,12 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
     }
 
 
+def _fisher(model, theta: np.ndarray) -> np.ndarray:
+    info = np.zeros((model.k, model.k))
+    model.fisher(theta, info)
+    return info
+
+
 def _rng_scheme() -> str:
     from simstudy.plan import RNG_SCHEME
 
@@ -305,6 +318,44 @@ class StudyResult:
             check_models=False,
         )
         self.last_run: RunSummary | None = None
+
+    # ---- metrics and verdicts (computed from stored replicates only) -------------------------
+    @property
+    def metrics(self) -> pd.DataFrame:
+        """The long metrics table (read from metrics.parquet, computed if absent)."""
+        path = self.root / "metrics.parquet"
+        if path.is_file():
+            return pd.read_parquet(path)
+        return self.analyse()[0]
+
+    @property
+    def verdicts(self) -> pd.DataFrame:
+        """The verdict table (read from verdicts.csv, computed if absent)."""
+        path = self.root / "verdicts.json"
+        if path.is_file():
+            return pd.DataFrame(json.loads(path.read_text())["verdicts"])
+        return self.analyse()[1]
+
+    def analyse(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Compute metrics and verdicts from the stored replicates and write them
+        (metrics.parquet/.csv, verdicts.json/.csv). Never samples or fits."""
+        from simstudy.metrics import compute_metrics
+        from simstudy.verdicts import all_met, compute_verdicts
+
+        metrics = compute_metrics(self)
+        verdicts = compute_verdicts(metrics, self.manifest, self.config)
+        write_table(self.root / "metrics", metrics)
+        write_csv(self.root / "verdicts.csv", verdicts)
+        atomic_write_json(
+            self.root / "verdicts.json",
+            {
+                "study": self.config.name,
+                "all_met": all_met(verdicts),
+                "checks": self.config.checks.model_dump(),
+                "verdicts": json.loads(verdicts.to_json(orient="records")),
+            },
+        )
+        return metrics, verdicts
 
     def __repr__(self) -> str:
         return f"StudyResult({str(self.root)!r}, cells={len(self.manifest['cells'])})"
@@ -353,6 +404,20 @@ class StudyResult:
                 theta_arr = np.array([json.loads(tj)[p] for p in m.param_names])
                 return m.numpy_sample(gen, theta_arr, n)
         raise StoreError(f"no cell {model} theta={tj} n={n} in {self.root}")
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    atomic_write_text(path, frame.to_csv(index=False, float_format="%.10g"))
+
+
+def write_table(stem: Path, frame: pd.DataFrame) -> None:
+    """``stem``.parquet and ``stem``.csv, each written atomically."""
+    import io
+
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    atomic_write_bytes(stem.with_suffix(".parquet"), buffer.getvalue())
+    write_csv(stem.with_suffix(".csv"), frame)
 
 
 def load(results_dir: str | Path) -> StudyResult:

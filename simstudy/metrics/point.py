@@ -1,0 +1,72 @@
+"""Per-parameter performance measures of one cell x estimator (value, MCSE), by metric name."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from simstudy.metrics import asymptotic, mcse
+
+Pair = tuple[float, float]
+
+
+def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fisher_jj: float,
+                  *, level: float, epsilon: float) -> dict[str, Pair]:  # fmt: skip
+    """Every single-parameter metric of DESIGN.md "Metrics" for usable replications.
+
+    ``est``/``se``: estimates and model-based SEs of the usable fits in replication order;
+    ``inv_fisher_jj``: [I(θ)^-1]_jj per observation; ``level``: Wald-interval level;
+    ``epsilon``: the tolerance of P(|θ̂ - θ| > ε).
+    """
+    out: dict[str, Pair] = {}
+    if est.size < 4:
+        return out
+    out["mean"] = mcse.mean(est)
+    out["bias"] = mcse.bias(est, theta)
+    if theta != 0:
+        out["rel_bias"] = mcse.rel_bias(est, theta)
+    out["empse"] = mcse.empse(est)
+    out["mse"] = mcse.mse(est, theta)
+    out["rmse"] = mcse.rmse(est, theta)
+    out["p_exceed"] = mcse.proportion(np.abs(est - theta) > epsilon)
+    out["n_var"] = mcse.n_var(est, n)
+
+    finite_se = np.isfinite(se)
+    if finite_se.sum() >= 4:
+        out["modse"] = mcse.modse(se[finite_se])
+        out["rel_err_modse"] = mcse.rel_err_modse(est[finite_se], se[finite_se])
+        # Wald interval θ̂ ± z_{(1+level)/2} SE (coverage of θ and of the mean estimate θ̄).
+        z = stats.norm.ppf(0.5 + level / 2.0)
+        lo = est[finite_se] - z * se[finite_se]
+        hi = est[finite_se] + z * se[finite_se]
+        out["coverage"] = mcse.proportion((lo <= theta) & (theta <= hi))
+        centre = est.mean()
+        out["be_coverage"] = mcse.proportion((lo <= centre) & (centre <= hi))
+
+    if np.isfinite(inv_fisher_jj) and inv_fisher_jj > 0:
+        crlb_se = math.sqrt(inv_fisher_jj / n)
+        out["crlb_se"] = (crlb_se, 0.0)
+        out["inv_fisher"] = (inv_fisher_jj, 0.0)
+        out["efficiency"] = mcse.efficiency(est, crlb_se * crlb_se)
+        z = (est - theta) / crlb_se
+        out["skewness"] = mcse.skewness(z)
+        out["excess_kurtosis"] = mcse.excess_kurtosis(z)
+        ks_stat, ks_p = asymptotic.ks(z)
+        ad_stat, ad_p = asymptotic.anderson_darling(z)
+        out["ks_stat"] = (ks_stat, math.nan)
+        out["ks_p"] = (ks_p, math.nan)
+        out["ad_stat"] = (ad_stat, math.nan)
+        out["ad_p"] = (ad_p, math.nan)
+        out["cvm_p"] = (asymptotic.cvm_p(z), math.nan)
+
+    # Shape only: centred at θ̄ and scaled by EmpSE, so that location (bias) and scale
+    # (efficiency) are judged by their own verdicts and an inefficient estimator can still be
+    # asymptotically normal.
+    empse = out["empse"][0]
+    if empse > 0:
+        shape_stat, shape_p = asymptotic.ks((est - est.mean()) / empse)
+        out["shape_ks_stat"] = (shape_stat, math.nan)
+        out["shape_ks_p"] = (shape_p, math.nan)
+    return out

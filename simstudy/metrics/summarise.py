@@ -1,0 +1,111 @@
+"""The long metrics table: one row per cell x estimator x parameter x metric.
+
+Columns: ``model, estimator, theta, n, param, metric, value, mcse, n_ok, n_failed``.
+Per-n rows come from :mod:`simstudy.metrics.point`; joint rows (``param = "(joint)"``) hold
+``wilks_rejection`` and ``mahalanobis_ks_p``; trend rows (``n`` empty) hold ``rmse_slope``, the
+weighted least-squares slope of log RMSE on log n over the upper half of the n grid (at least
+three sizes), with its standard error as ``mcse``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+
+from simstudy.metrics import asymptotic, mcse
+from simstudy.metrics.point import param_metrics
+
+COLUMNS = ["model", "estimator", "theta", "n", "param", "metric", "value", "mcse", "n_ok", "n_failed"]
+JOINT = "(joint)"
+USABLE = (0, 3)  # ok, boundary (simstudy.models._base.USABLE_STATUSES; no kernel import here)
+
+
+def compute_metrics(result, checks=None) -> pd.DataFrame:
+    """Metrics of every complete cell x estimator of a :class:`simstudy.study.StudyResult`."""
+    checks = checks or result.config.checks
+    reps = result.manifest["replications"]
+    rows: list[tuple] = []
+    for cell in result.cells:
+        theta = json.loads(cell["theta"])
+        params = cell["params"]
+        theta_vec = np.array([theta[p] for p in params])
+        inv_f = np.array(cell["inverse_fisher"])
+        fisher = np.array(cell["fisher"])
+        n = cell["n"]
+        tables = {
+            label: result.store.read_replicates(info["result_key"], reps)
+            for label, info in cell["estimators"].items()
+        }
+        ref = tables.get(checks.reference)
+        ref_ok = _usable(ref) if ref is not None else None
+        for label, table in tables.items():
+            if table is None:
+                continue
+            usable = _usable(table)
+            n_ok = int(usable.sum())
+            key = (cell["model"], label, cell["theta"], n)
+            fail = mcse.proportion(~usable)
+            for j, p in enumerate(params):
+                est = table.column(p).to_numpy()
+                se = table.column(f"{p}_se").to_numpy()
+                eps = checks.epsilon * abs(theta[p]) if theta[p] != 0 else checks.epsilon
+                found = param_metrics(
+                    est[usable], se[usable], theta[p], n, inv_f[j, j] if cell["regular"] else math.nan,
+                    level=checks.coverage_level, epsilon=eps,
+                )  # fmt: skip
+                found["fail_rate"] = fail
+                if ref is not None and label != checks.reference:
+                    both = usable & ref_ok
+                    if both.sum() >= 4:
+                        found["rel_precision"] = mcse.rel_precision(
+                            est[both], ref.column(p).to_numpy()[both]
+                        )
+                rows.extend(key + (p, m, v, s, n_ok, reps - n_ok) for m, (v, s) in found.items())
+            rows.extend(
+                key + (JOINT, m, v, s, n_ok, reps - n_ok)
+                for m, (v, s) in _joint(table, usable, theta_vec, fisher, n, cell, checks).items()
+            )
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.concat([frame, _trends(frame)], ignore_index=True)
+    frame["n"] = frame["n"].astype("Int64")
+    return frame
+
+
+def _usable(table) -> np.ndarray:
+    return np.isin(table.column("status").to_numpy(), USABLE)
+
+
+def _joint(table, usable, theta_vec, fisher, n, cell, checks) -> dict[str, tuple[float, float]]:
+    out = {}
+    lr = table.column("lr_stat").to_numpy()[usable]
+    lr = lr[np.isfinite(lr)]
+    k = theta_vec.size
+    if lr.size >= 4 and cell["regular"]:
+        # Wilks: 2[ℓ(θ̂) - ℓ(θ₀)] -> χ²_k; rejection rate at 1 - coverage_level should match it.
+        out["wilks_rejection"] = mcse.proportion(
+            asymptotic.chi2_exceedance(lr, k, checks.coverage_level)
+        )
+    if k > 1 and cell["regular"] and usable.sum() >= 4:
+        est = np.column_stack([table.column(p).to_numpy()[usable] for p in cell["params"]])
+        t = asymptotic.mahalanobis(est, theta_vec, fisher, n)
+        out["mahalanobis_ks_p"] = (asymptotic.ks_chi2_p(t, k), math.nan)
+    return out
+
+
+def _trends(frame: pd.DataFrame) -> pd.DataFrame:
+    rmse = frame[frame.metric == "rmse"]
+    rows = []
+    for (model, est, theta, param), g in rmse.groupby(["model", "estimator", "theta", "param"], sort=False):
+        g = g.sort_values("n")
+        upper = g.iloc[len(g) // 2 :] if len(g) >= 6 else g.iloc[-3:]
+        slope, se, _, _ = asymptotic.loglog_slope(
+            upper.n.to_numpy(), upper.value.to_numpy(), upper.mcse.to_numpy(), 0.95
+        )
+        if np.isfinite(slope):
+            last = g.iloc[-1]
+            rows.append((model, est, theta, pd.NA, param, "rmse_slope", slope, se,
+                         last.n_ok, last.n_failed))  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)

@@ -1,0 +1,179 @@
+"""Verdicts: PASS / FAIL / INCONCLUSIVE per (model, θ, estimator, parameter, property).
+
+Properties are asymptotic, so each is judged on the trend over the n grid or at the largest n,
+never on one p-value at a small n. Interval verdicts are equivalence tests (two one-sided
+tests at level ``alpha``, Schuirmann 1987): with CI = statistic ± z_{1-α}·MCSE and the
+acceptable band [low, high], PASS if the CI lies inside the band, FAIL if it lies wholly
+outside, INCONCLUSIVE otherwise, with the R that would shrink the CI enough to decide
+(R' = R·(z·MCSE/d)², d the distance from the statistic to the band's nearer edge).
+
+- ``consistent``: the weighted log-log slope of RMSE on n (upper half of the grid) lies within
+  ``rate_margin`` of the model's rate (-1/2 unless tagged), and RMSE is smallest at the
+  largest n.
+- ``asymptotically_unbiased``: bias/EmpSE at the largest n within ±``bias_margin``.
+- ``efficient``: CRLB/Var at the largest n within 1 ± ``efficiency_margin``.
+- ``asymptotically_normal``: KS test of the shape of the estimates (centred at their mean,
+  scaled by EmpSE) at the largest n, Holm-corrected across the study, not rejected at
+  ``alpha``. Location and scale are the other verdicts' business, so an inefficient but
+  asymptotically normal estimator (method of moments) is not called non-normal.
+- ``wald_coverage``: coverage of the Wald interval at the largest n within
+  ±``coverage_margin`` of ``coverage_level``.
+Non-regular models (tag ``regular: false``) get SKIPPED for ``efficient`` and
+``asymptotically_normal``, with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from simstudy.config import PROPERTIES, StudyConfig
+from simstudy.metrics.asymptotic import holm
+from simstudy.metrics.summarise import JOINT
+
+COLUMNS = [
+    "model", "estimator", "theta", "param", "property", "verdict", "expected", "met",
+    "statistic", "margin", "mcse", "replications_needed", "detail",
+]  # fmt: skip
+PASS, FAIL, INCONCLUSIVE, SKIPPED = "PASS", "FAIL", "INCONCLUSIVE", "SKIPPED"
+NON_REGULAR_REASON = (
+    "skipped: the model is non-regular (tag regular: false), so the Cramér-Rao bound and "
+    "asymptotic normality do not apply"
+)
+
+
+def equivalence(stat: float, se: float, low: float, high: float, z: float, reps: int):
+    """(verdict, replications needed) of the interval test described in the module doc."""
+    if not (math.isfinite(stat) and math.isfinite(se)):
+        return INCONCLUSIVE, None
+    lo_ci, hi_ci = stat - z * se, stat + z * se
+    if low <= lo_ci and hi_ci <= high:
+        return PASS, None
+    if hi_ci < low or lo_ci > high:
+        return FAIL, None
+    d = min(stat - low, high - stat) if low <= stat <= high else min(abs(stat - low), abs(stat - high))
+    if d <= 0 or se <= 0:
+        return INCONCLUSIVE, None
+    return INCONCLUSIVE, int(math.ceil(reps * (z * se / d) ** 2))
+
+
+def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig) -> pd.DataFrame:
+    """The verdict table from the metrics long table (no replicate access needed)."""
+    checks = config.checks
+    z = float(stats.norm.ppf(1.0 - checks.alpha))
+    reps = int(manifest["replications"])
+    tags = {c["model"]: (c["regular"], c["rate"]) for c in manifest["cells"]}
+    expect = _expectations(config)
+    per_n = metrics[metrics.n.notna() & (metrics.param != JOINT)]
+    trends = metrics[metrics.n.isna()]
+    rows = []
+    families = per_n.groupby(["model", "estimator", "theta", "param"], sort=False)
+    for (model, est, theta, param), fam in families:
+        regular, rate = tags[model]
+        last_n = fam.n.max()
+        at = fam[fam.n == last_n].set_index("metric")
+        first = fam[fam.n == fam.n.min()].set_index("metric")
+
+        def value(name, frame=at):
+            return (float(frame.at[name, "value"]), float(frame.at[name, "mcse"])) if name in frame.index else (math.nan, math.nan)
+
+        def add(prop, verdict, stat, margin, se, needed, detail):
+            expected = expect.get((model, est), {}).get(prop, "pass")
+            met = verdict == SKIPPED or verdict.lower() == expected
+            rows.append((model, est, theta, param, prop, verdict, expected, met, stat, margin, se,
+                         needed, detail))  # fmt: skip
+
+        # consistent
+        slope_row = trends[(trends.model == model) & (trends.estimator == est)
+                           & (trends.theta == theta) & (trends.param == param)]  # fmt: skip
+        rmse = fam[fam.metric == "rmse"].sort_values("n")
+        if slope_row.empty or rmse.empty:
+            add("consistent", INCONCLUSIVE, math.nan, checks.rate_margin, math.nan, None,
+                "fewer than 3 sample sizes with a finite RMSE")  # fmt: skip
+        else:
+            slope, slope_se = float(slope_row.value.iloc[0]), float(slope_row.mcse.iloc[0])
+            verdict, needed = equivalence(slope, slope_se, rate - checks.rate_margin,
+                                          rate + checks.rate_margin, z, reps)  # fmt: skip
+            last, best = rmse.iloc[-1], rmse.value.min()
+            detail = f"RMSE slope {slope:.3f} ± {z * slope_se:.3f} vs rate {rate:g}"
+            if last.value > best + 2 * last.mcse:
+                verdict, needed = FAIL, None
+                detail += f"; RMSE at n={last_n} ({last.value:.4g}) is not the smallest ({best:.4g})"
+            add("consistent", verdict, slope, checks.rate_margin, slope_se, needed, detail)
+
+        # asymptotically_unbiased
+        bias, bias_se = value("bias")
+        emp, _ = value("empse")
+        b, b_se = bias / emp, bias_se / emp
+        verdict, needed = equivalence(b, b_se, -checks.bias_margin, checks.bias_margin, z, reps)
+        add("asymptotically_unbiased", verdict, b, checks.bias_margin, b_se, needed,
+            f"bias/EmpSE at n={last_n}: {b:.4f} (bias {bias:.4g})")  # fmt: skip
+
+        # efficient
+        if not regular:
+            add("efficient", SKIPPED, math.nan, checks.efficiency_margin, math.nan, None, NON_REGULAR_REASON)
+        else:
+            eff, eff_se = value("efficiency")
+            m = checks.efficiency_margin
+            verdict, needed = equivalence(eff, eff_se, 1 - m, 1 + m, z, reps)
+            add("efficient", verdict, eff, m, eff_se, needed,
+                f"CRLB/Var at n={last_n}: {eff:.4f} ± {z * eff_se:.4f}")  # fmt: skip
+
+        # asymptotically_normal (p-values Holm-adjusted below)
+        if not regular:
+            add("asymptotically_normal", SKIPPED, math.nan, checks.alpha, math.nan, None, NON_REGULAR_REASON)
+        else:
+            ks_last, _ = value("shape_ks_stat")
+            p_last, _ = value("shape_ks_p")
+            ks_first, _ = value("shape_ks_stat", first)
+            add("asymptotically_normal", "pending", ks_last, checks.alpha, p_last, None,
+                f"KS distance of the standardized estimates {ks_first:.4f} at n={fam.n.min()} "
+                f"-> {ks_last:.4f} at n={last_n}")  # fmt: skip
+
+        # wald_coverage
+        cov, cov_se = value("coverage")
+        level, cm = checks.coverage_level, checks.coverage_margin
+        verdict, needed = equivalence(cov, cov_se, level - cm, level + cm, z, reps)
+        add("wald_coverage", verdict, cov, cm, cov_se, needed,
+            f"coverage at n={last_n}: {cov:.4f} vs nominal {level:g}")  # fmt: skip
+
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    return _resolve_normality(frame, checks.alpha)
+
+
+def _resolve_normality(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    pending = frame.verdict == "pending"
+    if not pending.any():
+        return frame
+    raw = frame.loc[pending, "mcse"].to_numpy(dtype=float)
+    finite = np.isfinite(raw)
+    adjusted = np.full(raw.size, np.nan)
+    adjusted[finite] = holm(raw[finite])
+    verdicts = np.where(~finite, INCONCLUSIVE, np.where(adjusted > alpha, PASS, FAIL))
+    frame.loc[pending, "verdict"] = verdicts
+    frame.loc[pending, "detail"] = [
+        f"{d}; KS p = {p:.3g}, Holm-adjusted over {finite.sum()} tests: {a:.3g} (alpha {alpha:g})"
+        for d, p, a in zip(frame.loc[pending, "detail"], raw, adjusted)
+    ]
+    frame.loc[pending, "mcse"] = np.nan
+    expected = frame.loc[pending, "expected"].to_numpy()
+    frame.loc[pending, "met"] = [v.lower() == e for v, e in zip(verdicts, expected)]
+    return frame
+
+
+def _expectations(config: StudyConfig) -> dict[tuple[str, str], dict[str, str]]:
+    out: dict[tuple[str, str], dict[str, str]] = {}
+    for entry in config.models:
+        for label in entry.estimator_labels():
+            out.setdefault((entry.model, label), {}).update(entry.expect.get(label, {}))
+    return out
+
+
+def all_met(verdicts: pd.DataFrame) -> bool:
+    return bool(verdicts["met"].all()) if len(verdicts) else True
+
+
+__all__ = ["PROPERTIES", "compute_verdicts", "all_met", "equivalence"]
