@@ -62,7 +62,8 @@ class ModelEntry(_Strict):
     # Strict floats: a YAML bool (`yes`) or a quoted number is an error, not silently 1.0 / 0.3.
     params: dict[str, Union[StrictFloat, list[StrictFloat]]]
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
-    expect: dict[str, dict[str, Verdict]] = Field(default_factory=dict)
+    expect: dict[str, dict[str, Union[Verdict, dict[str, Verdict]]]] = Field(default_factory=dict)
+    derived: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("params")
     @classmethod
@@ -467,6 +468,18 @@ def _model_problems(config: StudyConfig):
                         f"{v!r} is outside the domain of {model.name}'s {p.name!r}, "
                         f"{p.domain}; give a value in {p.domain}"
                     )
+        from simstudy.metrics.derived import ExpressionError, parse
+
+        for dname, expression in entry.derived.items():
+            if dname in names:
+                yield base + ("derived", dname), (
+                    f"{dname!r} is already a parameter of {model.name!r}; choose another name"
+                )
+                continue
+            try:
+                parse(expression, names)
+            except ExpressionError as exc:
+                yield base + ("derived", dname), f"{exc}; got {expression!r}"
         labels = entry.estimator_labels()
         for j, spec in enumerate(entry.estimators):
             if isinstance(spec, str) and spec not in model.estimators:
@@ -477,15 +490,30 @@ def _model_problems(config: StudyConfig):
             yield base + ("estimators",), (
                 f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"
             )
+        targets = list(names) + list(entry.derived)
         for est, props in entry.expect.items():
             if est not in labels:
                 yield base + ("expect", est), (
                     f"{est!r} is not an estimator of this entry{suggest(est, labels)}; "
                     f"its estimators are {', '.join(labels)}"
                 )
-            for prop in props:
-                if prop not in PROPERTIES:
-                    yield base + ("expect", est, prop), (
-                        f"unknown property {prop!r}{suggest(prop, PROPERTIES)}; "
-                        f"properties are {', '.join(PROPERTIES)}"
+            for key, value in props.items():
+                path = base + ("expect", est, key)
+                if isinstance(value, dict):
+                    if key not in targets:
+                        yield path, (
+                            f"{key!r} is neither a property nor a parameter{suggest(key, targets)}; "
+                            f"parameters: {', '.join(targets)}; properties: {', '.join(PROPERTIES)}"
+                        )
+                    for prop in value:
+                        if prop not in PROPERTIES:
+                            yield path + (prop,), (
+                                f"unknown property {prop!r}{suggest(prop, PROPERTIES)}; "
+                                f"properties are {', '.join(PROPERTIES)}"
+                            )
+                elif key not in PROPERTIES:
+                    yield path, (
+                        f"unknown property {key!r}{suggest(key, PROPERTIES + tuple(targets))}; "
+                        f"properties are {', '.join(PROPERTIES)} (or a parameter name mapping "
+                        "to properties, e.g. shape: {efficient: fail})"
                     )

@@ -20,7 +20,7 @@ import numpy as np
 
 from simstudy import rng
 from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, _OPTIONS
-from simstudy.models._base import BOUNDARY, NOT_CONVERGED, OK
+from simstudy.models._base import BOUNDARY, NOT_CONVERGED, OK, se_slots
 
 #: Chunks per thread: > 1 so that cells whose fits vary in cost (Newton) still balance.
 CHUNKS_PER_THREAD = 4
@@ -87,7 +87,7 @@ class BlockResult:
     start: int
     stop: int
     estimates: np.ndarray  # (E, R, k)
-    se: np.ndarray  # (E, R, k)
+    se: np.ndarray  # (E, R, k + k(k-1)/2): SEs then correlations
     lr_stat: np.ndarray  # (E, R)
     status: np.ndarray  # (E, R) int64
     n_iter: np.ndarray  # (E, R) int64
@@ -107,7 +107,7 @@ def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
     """Run replications [start, stop) of one cell for the given estimator kernels."""
     n_est, n_rep, k = len(fits), stop - start, model.k
     est = np.full((n_est, n_rep, k), np.nan)
-    se = np.full((n_est, n_rep, k), np.nan)
+    se = np.full((n_est, n_rep, se_slots(k)), np.nan)
     lr = np.full((n_est, n_rep), np.nan)
     status = np.zeros((n_est, n_rep), dtype=np.int64)
     n_iter = np.zeros((n_est, n_rep), dtype=np.int64)

@@ -30,8 +30,8 @@ distributions.c``, checked against the compiled NumPy 2.4): 53-bit doubles; 256-
 normal and exponential (Marsaglia & Tsang 2000) with NumPy's tables; Marsaglia & Tsang (2000)
 gamma, with a Weibull-exponential rejection method for shape < 1; Poisson by multiplying
 uniforms for lam < 10 and by PTRS (Hoermann 1993) for lam >= 10. Expressions keep NumPy's
-operation order, and Numba calls the same libm ``exp``/``log``/``log1p``/``pow`` as NumPy; fast-math
-would break bit-identity and is never used.
+operation order, and Numba calls the same libm ``exp``, ``log``, ``log1p`` and ``pow`` as
+NumPy; fast-math would break bit-identity and is never used.
 
 State and performance
 ---------------------
@@ -71,7 +71,7 @@ __all__ = [
 # State layout (word offsets into the uint64 state array)
 # ---------------------------------------------------------------------------------------------
 _WORDS_PER_BLOCK = 4
-_BLOCKS_PER_REFILL = 2  # two independent chains per refill; 4 blocks spill registers
+_BLOCKS_PER_REFILL = 2  # two independent 10-round chains per refill (4 gained nothing)
 _BUFFER_SIZE = _WORDS_PER_BLOCK * _BLOCKS_PER_REFILL
 _CTR = 0  # 4 counter words: block, 0, rep, substream (block = the last block generated)
 _KEY = 4  # 2 key words: key0 (study seed), key1 (data-spec hash)
@@ -85,7 +85,7 @@ _BUFFER_SIZE_U = np.uint64(_BUFFER_SIZE)
 _UINT64_BITS = 64
 _UINT64_LIMIT = 1 << _UINT64_BITS
 
-# Philox4x64 constants (Salmon et al. 2011, Table 2; numpy/random/src/philox/philox.h)
+# Philox4x64 constants (Salmon et al. 2011; numpy/random/src/philox/philox.h)
 _PHILOX_ROUNDS = 10
 _PHILOX_M0 = 0xD2E7470EE14C6C93  # round multipliers
 _PHILOX_M1 = 0xCA5A826395121157
@@ -115,7 +115,7 @@ _MT_SQUEEZE = 0.0331
 
 # Poisson: below this mean, multiplication of uniforms; at or above it, PTRS (Hoermann 1993)
 _POISSON_PTRS_MIN_LAM = 10.0
-# PTRS constants as in distributions.c (Hoermann 1993, Table 1 and Algorithm PTRS)
+# PTRS constants (Hoermann 1993) as distributions.c spells them
 _PTRS_B0, _PTRS_B1 = 0.931, 2.53  # b = B0 + B1 sqrt(lam)
 _PTRS_A0, _PTRS_A1 = -0.059, 0.02483  # a = A0 + A1 b
 _PTRS_IA0, _PTRS_IA1, _PTRS_IA_SHIFT = 1.1239, 1.1328, 3.4  # 1/alpha = IA0 + IA1 / (b - SHIFT)
@@ -226,7 +226,11 @@ def _refill_function(module):
 @intrinsic
 def _refill(typingctx, state):
     """Refill the buffer of ``state`` (uint64[::1]) and return its first word."""
-    if not (isinstance(state, types.Array) and state.dtype == types.uint64 and state.ndim == 1):
+    contiguous_words = (
+        isinstance(state, types.Array) and state.dtype == types.uint64 and state.ndim == 1
+        and state.layout == "C"
+    )  # the LLVM function addresses the words by fixed offsets from the data pointer
+    if not contiguous_words:
         return None
     signature = types.uint64(state)
 

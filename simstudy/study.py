@@ -234,6 +234,7 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
             for e in cell.estimators
         }
         entry = {
+            "entry": cell.entry,
             "model": cell.model.name,
             "theta": cell.theta_json,
             "n": cell.n,

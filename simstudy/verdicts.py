@@ -81,7 +81,12 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
             return (float(frame.at[name, "value"]), float(frame.at[name, "mcse"])) if name in frame.index else (math.nan, math.nan)
 
         def add(prop, verdict, stat, margin, se, needed, detail):
-            expected = expect.get((model, est), {}).get(prop, "pass")
+            spec = expect.get((model, est), {})
+            per_param = spec.get(param)
+            expected = per_param.get(prop) if isinstance(per_param, dict) and prop in per_param else None
+            if expected is None:
+                wide = spec.get(prop, "pass")
+                expected = wide if isinstance(wide, str) else "pass"
             met = verdict == SKIPPED or verdict.lower() == expected
             rows.append((model, est, theta, param, prop, verdict, expected, met, stat, margin, se,
                          needed, detail))  # fmt: skip

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 
+from simstudy.models._base import correlation_pairs
 from simstudy.plan import Cell, EstimatorPlan, Plan
 from simstudy.store import Store
 
@@ -78,5 +79,7 @@ def block_table(cell: Cell, result, j: int) -> pa.Table:
         columns[name] = pa.array(result.estimates[j, :, q])
     for q, name in enumerate(names):
         columns[f"{name}_se"] = pa.array(result.se[j, :, q])
+    for q, (a, b) in enumerate(correlation_pairs(names), start=len(names)):
+        columns[f"corr_{a}_{b}"] = pa.array(result.se[j, :, q])
     columns["lr_stat"] = pa.array(result.lr_stat[j])
     return pa.table(columns)

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from simstudy.metrics import asymptotic, mcse
+from simstudy.metrics import asymptotic, derived, mcse
 from simstudy.metrics.point import param_metrics
 
 COLUMNS = ["model", "estimator", "theta", "n", "param", "metric", "value", "mcse", "n_ok", "n_failed"]
@@ -39,31 +39,30 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
             label: result.store.read_replicates(info["result_key"], reps)
             for label, info in cell["estimators"].items()
         }
-        ref = tables.get(checks.reference)
-        ref_ok = _usable(ref) if ref is not None else None
-        for label, table in tables.items():
-            if table is None:
-                continue
-            usable = _usable(table)
+        expressions = _derived(result.config, cell)
+        columns = {
+            label: _columns(table, params, theta_vec, inv_f, expressions)
+            for label, table in tables.items()
+            if table is not None
+        }
+        ref = columns.get(checks.reference)
+        for label, (usable, values) in columns.items():
             n_ok = int(usable.sum())
             key = (cell["model"], label, cell["theta"], n)
             fail = mcse.proportion(~usable)
-            for j, p in enumerate(params):
-                est = table.column(p).to_numpy()
-                se = table.column(f"{p}_se").to_numpy()
-                eps = checks.epsilon * abs(theta[p]) if theta[p] != 0 else checks.epsilon
+            for p, (true, inv_fisher_jj, est, se) in values.items():
+                eps = checks.epsilon * abs(true) if true != 0 else checks.epsilon
                 found = param_metrics(
-                    est[usable], se[usable], theta[p], n, inv_f[j, j] if cell["regular"] else math.nan,
+                    est[usable], se[usable], true, n, inv_fisher_jj if cell["regular"] else math.nan,
                     level=checks.coverage_level, epsilon=eps,
                 )  # fmt: skip
                 found["fail_rate"] = fail
                 if ref is not None and label != checks.reference:
-                    both = usable & ref_ok
+                    both = usable & ref[0]
                     if both.sum() >= 4:
-                        found["rel_precision"] = mcse.rel_precision(
-                            est[both], ref.column(p).to_numpy()[both]
-                        )
+                        found["rel_precision"] = mcse.rel_precision(est[both], ref[1][p][2][both])
                 rows.extend(key + (p, m, v, s, n_ok, reps - n_ok) for m, (v, s) in found.items())
+            table = tables[label]
             rows.extend(
                 key + (JOINT, m, v, s, n_ok, reps - n_ok)
                 for m, (v, s) in _joint(table, usable, theta_vec, fisher, n, cell, checks).items()
@@ -72,6 +71,40 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
     frame = pd.concat([frame, _trends(frame)], ignore_index=True)
     frame["n"] = frame["n"].astype("Int64")
     return frame
+
+
+def _derived(config, cell) -> dict:
+    entry = cell.get("entry")
+    if entry is None or entry >= len(config.models):
+        return {}
+    return {
+        name: derived.parse(text, cell["params"])
+        for name, text in config.models[entry].derived.items()
+    }
+
+
+def _columns(table, params, theta_vec, inv_f, expressions):
+    """(usable mask, {param: (true value, [I⁻¹]_jj, estimates, SEs)}) incl. derived params."""
+    usable = _usable(table)
+    values = {}
+    for j, p in enumerate(params):
+        values[p] = (float(theta_vec[j]), float(inv_f[j, j]), table.column(p).to_numpy(),
+                     table.column(f"{p}_se").to_numpy())  # fmt: skip
+    if expressions:
+        est_cols = [values[p][2] for p in params]
+        se_cols = [values[p][3] for p in params]
+        corr_cols = {
+            (a, b): table.column(f"corr_{a}_{b}").to_numpy()
+            for i, a in enumerate(params) for b in params[i + 1 :]
+            if f"corr_{a}_{b}" in table.column_names
+        }  # fmt: skip
+        with np.errstate(all="ignore"):  # failed fits carry NaN; they are masked by `usable`
+            for name, tree in expressions.items():
+                true, crlb_var, g_hat, g_se = derived.delta_method(
+                    tree, params, theta_vec, inv_f, est_cols, se_cols, usable, corr_cols
+                )
+                values[name] = (true, crlb_var, g_hat, g_se)
+    return usable, values
 
 
 def _usable(table) -> np.ndarray:

@@ -20,6 +20,9 @@ Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in dec
 ``fit(x, out_theta, out_se) -> (status, n_iter)``
     an estimator: estimates and their model-based standard errors in declared order, a fit
     status code (:data:`STATUS_CODES`) and the number of iterations (0 for closed forms).
+    ``out_se`` has :func:`se_slots` (k) entries: the k standard errors, then the k(k-1)/2
+    correlations of the estimates (upper triangle, row by row: (0,1), (0,2), ..., (1,2), ...),
+    which arrive as NaN and may stay NaN when the estimator does not know them.
 """
 
 from __future__ import annotations
@@ -37,6 +40,16 @@ OK, NOT_CONVERGED, NO_MLE, BOUNDARY = 0, 1, 2, 3
 STATUS_CODES = {OK: "ok", NOT_CONVERGED: "not_converged", NO_MLE: "no_mle", BOUNDARY: "boundary"}
 #: Statuses whose estimates enter the metrics (a boundary MLE is a valid MLE).
 USABLE_STATUSES = (OK, BOUNDARY)
+
+
+def se_slots(k: int) -> int:
+    """Length of ``out_se``: k standard errors and k(k-1)/2 correlations."""
+    return k + k * (k - 1) // 2
+
+
+def correlation_pairs(names) -> list[tuple[str, str]]:
+    """The (a, b) parameter pairs of the correlation slots, in slot order."""
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1 :]]
 
 
 class ModelError(SimstudyError, ValueError):

@@ -92,6 +92,7 @@ def _central_moments(x):
 def _fail(out_theta, out_se, status, n_iter):
     for j in range(out_theta.size):
         out_theta[j] = np.nan
+    for j in range(out_se.size):
         out_se[j] = np.nan
     return (status, n_iter)
 
@@ -132,6 +133,8 @@ def fit_mle(x, out_theta, out_se):
     denom = n * (a * psi1 - 1.0)
     out_se[0] = np.sqrt(a / denom)
     out_se[1] = np.sqrt(b * b * psi1 / denom)
+    # corr(α̂, β̂) from the same inverse: (1/β) / sqrt((α/β²) ψ'(α)) = 1/sqrt(α ψ'(α)).
+    out_se[2] = 1.0 / np.sqrt(a * psi1)
     if not converged or not np.isfinite(a):
         return (NOT_CONVERGED, n_iter)
     return (OK, n_iter)
@@ -153,8 +156,11 @@ def fit_mom(x, out_theta, out_se):
     c00, c01, c11 = m2, m3, m4 - m2 * m2
     var_a = ga0 * ga0 * c00 + 2.0 * ga0 * ga1 * c01 + ga1 * ga1 * c11
     var_b = gb0 * gb0 * c00 + 2.0 * gb0 * gb1 * c01 + gb1 * gb1 * c11
+    cov_ab = ga0 * gb0 * c00 + (ga0 * gb1 + ga1 * gb0) * c01 + ga1 * gb1 * c11
     out_se[0] = np.sqrt(max(var_a, 0.0) / n)
     out_se[1] = np.sqrt(max(var_b, 0.0) / n)
+    if var_a > 0.0 and var_b > 0.0:
+        out_se[2] = cov_ab / np.sqrt(var_a * var_b)
     return (OK, 0)
 
 

@@ -78,6 +78,8 @@ def _fit_divisor(x, out_theta, out_se, ddof):
     out_se[0] = np.sqrt(s2 / n)
     # Var(σ̂²) = 2σ⁴/n from the observed information at the MLE; 2σ⁴/(n-1) for s².
     out_se[1] = s2 * np.sqrt(2.0 / (n - ddof))
+    # x̄ and Σ(x-x̄)² are independent for normal data (Cochran's theorem): correlation 0.
+    out_se[2] = 0.0
     return (OK, 0)
 
 
