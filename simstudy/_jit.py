@@ -10,7 +10,10 @@ be bit-identical to NumPy's, which depends on IEEE ``exp``/``log``.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
+from pathlib import Path
 
 import numba
 from numba.core.errors import NumbaExperimentalFeatureWarning
@@ -20,6 +23,35 @@ from numba.core.errors import NumbaExperimentalFeatureWarning
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
 _OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+
+
+def source_fingerprint() -> str:
+    """Hash of every simstudy source file: the identity of the compiled kernels."""
+    root = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_dir() -> Path:
+    """Where Numba caches simstudy's kernels: one folder per source fingerprint.
+
+    Numba invalidates a cached kernel only when its own file changes, but kernels inline
+    functions from other files (every sampler inlines :mod:`simstudy.rng`): after an edit or an
+    upgrade it would load stale machine code. Keying the folder on a hash of all of simstudy's
+    source makes any change start from an empty cache. ``NUMBA_CACHE_DIR`` (if set) is the
+    parent folder; otherwise the user cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``).
+    """
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or (
+        Path.home() / ".cache"
+    )
+    return Path(base) / "simstudy-numba" / source_fingerprint()
+
+
+# Set before any kernel is decorated: every simstudy module imports this one first.
+numba.config.CACHE_DIR = str(cache_dir())
 
 
 def jit(func=None, **extra):

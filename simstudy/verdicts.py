@@ -78,7 +78,11 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
         first = fam[fam.n == fam.n.min()].set_index("metric")
 
         def value(name, frame=at):
-            return (float(frame.at[name, "value"]), float(frame.at[name, "mcse"])) if name in frame.index else (math.nan, math.nan)
+            # np.float64, so that an undefined ratio below is NaN/inf (and INCONCLUSIVE),
+            # not a ZeroDivisionError.
+            if name not in frame.index:
+                return np.float64(np.nan), np.float64(np.nan)
+            return np.float64(frame.at[name, "value"]), np.float64(frame.at[name, "mcse"])
 
         def add(prop, verdict, stat, margin, se, needed, detail):
             spec = expect.get((model, est), {})
@@ -112,7 +116,8 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
         # asymptotically_unbiased
         bias, bias_se = value("bias")
         emp, _ = value("empse")
-        b, b_se = bias / emp, bias_se / emp
+        with np.errstate(divide="ignore", invalid="ignore"):
+            b, b_se = bias / emp, bias_se / emp
         verdict, needed = equivalence(b, b_se, -checks.bias_margin, checks.bias_margin, z, reps)
         add("asymptotically_unbiased", verdict, b, checks.bias_margin, b_se, needed,
             f"bias/EmpSE at n={last_n}: {b:.4f} (bias {bias:.4g})")  # fmt: skip

@@ -10,6 +10,16 @@ from scipy import stats
 from simstudy.metrics import asymptotic, mcse
 
 Pair = tuple[float, float]
+_UNDEFINED = (math.nan, math.nan)
+
+
+def _safe(metric, *args) -> Pair:
+    """A metric's (value, MCSE), or NaNs where it is undefined for this sample (a zero
+    variance or zero SE in a denominator, as for tiny n or boundary fits)."""
+    try:
+        return metric(*args)
+    except (ZeroDivisionError, ValueError, FloatingPointError):
+        return _UNDEFINED
 
 
 def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fisher_jj: float,
@@ -23,36 +33,36 @@ def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fis
     out: dict[str, Pair] = {}
     if est.size < 4:
         return out
-    out["mean"] = mcse.mean(est)
-    out["bias"] = mcse.bias(est, theta)
+    out["mean"] = _safe(mcse.mean, est)
+    out["bias"] = _safe(mcse.bias, est, theta)
     if theta != 0:
-        out["rel_bias"] = mcse.rel_bias(est, theta)
-    out["empse"] = mcse.empse(est)
-    out["mse"] = mcse.mse(est, theta)
-    out["rmse"] = mcse.rmse(est, theta)
-    out["p_exceed"] = mcse.proportion(np.abs(est - theta) > epsilon)
-    out["n_var"] = mcse.n_var(est, n)
+        out["rel_bias"] = _safe(mcse.rel_bias, est, theta)
+    out["empse"] = _safe(mcse.empse, est)
+    out["mse"] = _safe(mcse.mse, est, theta)
+    out["rmse"] = _safe(mcse.rmse, est, theta)
+    out["p_exceed"] = _safe(mcse.proportion, np.abs(est - theta) > epsilon)
+    out["n_var"] = _safe(mcse.n_var, est, n)
 
     finite_se = np.isfinite(se)
     if finite_se.sum() >= 4:
-        out["modse"] = mcse.modse(se[finite_se])
-        out["rel_err_modse"] = mcse.rel_err_modse(est[finite_se], se[finite_se])
+        out["modse"] = _safe(mcse.modse, se[finite_se])
+        out["rel_err_modse"] = _safe(mcse.rel_err_modse, est[finite_se], se[finite_se])
         # Wald interval θ̂ ± z_{(1+level)/2} SE (coverage of θ and of the mean estimate θ̄).
         z = stats.norm.ppf(0.5 + level / 2.0)
         lo = est[finite_se] - z * se[finite_se]
         hi = est[finite_se] + z * se[finite_se]
-        out["coverage"] = mcse.proportion((lo <= theta) & (theta <= hi))
+        out["coverage"] = _safe(mcse.proportion, (lo <= theta) & (theta <= hi))
         centre = est.mean()
-        out["be_coverage"] = mcse.proportion((lo <= centre) & (centre <= hi))
+        out["be_coverage"] = _safe(mcse.proportion, (lo <= centre) & (centre <= hi))
 
     if np.isfinite(inv_fisher_jj) and inv_fisher_jj > 0:
         crlb_se = math.sqrt(inv_fisher_jj / n)
         out["crlb_se"] = (crlb_se, 0.0)
         out["inv_fisher"] = (inv_fisher_jj, 0.0)
-        out["efficiency"] = mcse.efficiency(est, crlb_se * crlb_se)
+        out["efficiency"] = _safe(mcse.efficiency, est, crlb_se * crlb_se)
         z = (est - theta) / crlb_se
-        out["skewness"] = mcse.skewness(z)
-        out["excess_kurtosis"] = mcse.excess_kurtosis(z)
+        out["skewness"] = _safe(mcse.skewness, z)
+        out["excess_kurtosis"] = _safe(mcse.excess_kurtosis, z)
         ks_stat, ks_p = asymptotic.ks(z)
         ad_stat, ad_p = asymptotic.anderson_darling(z)
         out["ks_stat"] = (ks_stat, math.nan)
