@@ -1,6 +1,8 @@
 """simstudy: Monte Carlo verification of maximum-likelihood estimator properties.
 
-Public API: :func:`run`, :func:`load`, :func:`fit`, :func:`get_model`, :func:`list_models`.
+Public API: :func:`run`, :func:`load`, :func:`verify`, :func:`fit`, :func:`get_model`,
+:func:`list_models`; :mod:`simstudy.testing` for pytest (``assert_mle_properties``,
+``check_model``).
 """
 
 from simstudy._version import __version__
@@ -23,6 +25,13 @@ def load(results_dir):
     return _load(results_dir)
 
 
+def verify(config_or_dir, **options):
+    """Run or read a study and judge every property; see :func:`simstudy.study.verify`."""
+    from simstudy.study import verify as _verify
+
+    return _verify(config_or_dir, **options)
+
+
 def fit(model, data, estimator="mle"):
     """Fit one sample; see :func:`simstudy.estimators.fit`."""
     from simstudy.estimators import fit as _fit
@@ -32,5 +41,5 @@ def fit(model, data, estimator="mle"):
 
 __all__ = [
     "ModelError", "PluginError", "SimstudyError", "StoreError", "StudyConfigError",
-    "__version__", "fit", "get_model", "list_models", "load", "run",
+    "__version__", "fit", "get_model", "list_models", "load", "run", "verify",
 ]

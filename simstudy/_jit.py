@@ -54,6 +54,17 @@ def cache_dir() -> Path:
 numba.config.CACHE_DIR = str(cache_dir())
 
 
+# Kernel signatures of the first-class functions the engine's driver calls (see
+# simstudy/models/_base.py for the contracts). All arrays are C-contiguous.
+_F64 = numba.types.float64[::1]
+#: fit(x, out_theta, out_se) -> (status, n_iter)
+FIT_SIG = numba.types.UniTuple(numba.types.int64, 2)(_F64, _F64, _F64)
+#: sample(stream_state, theta, out)
+SAMPLE_SIG = numba.types.void(numba.types.uint64[::1], _F64, _F64)
+#: loglik(x, theta) -> total log-likelihood
+LOGLIK_SIG = numba.types.float64(_F64, _F64)
+
+
 def jit(func=None, **extra):
     """Lazily compiled, cached ``numba.njit``; ``extra`` may add e.g. ``inline="always"``."""
     options = {**_OPTIONS, **extra}
@@ -67,12 +78,30 @@ def jit_sig(signature, **extra):
     return numba.njit(signature, **{**_OPTIONS, **extra})
 
 
-# Kernel signatures of the first-class functions the engine's driver calls (see
-# simstudy/models/_base.py for the contracts). All arrays are C-contiguous.
-_F64 = numba.types.float64[::1]
-#: fit(x, out_theta, out_se) -> (status, n_iter)
-FIT_SIG = numba.types.UniTuple(numba.types.int64, 2)(_F64, _F64, _F64)
-#: sample(stream_state, theta, out)
-SAMPLE_SIG = numba.types.void(numba.types.uint64[::1], _F64, _F64)
-#: loglik(x, theta) -> total log-likelihood
-LOGLIK_SIG = numba.types.float64(_F64, _F64)
+def fit_kernel(func):
+    """Decorator of built-in estimators: compiled for :data:`FIT_SIG` exactly.
+
+    A fit first compiled by a Python call would get an inferred return type such as
+    ``Tuple(int64, Literal[int](0))``, which the driver cannot take as a ``FIT_SIG`` function
+    pointer; the explicit signature pins it.
+    """
+    return jit_sig(FIT_SIG)(func)
+
+
+def ensure_compiled(dispatcher, signature) -> None:
+    """Compile (or load from cache) ``signature`` unless the dispatcher already has it
+    (dispatchers with an explicit signature refuse ``compile`` even for their own)."""
+    if tuple(signature.args) not in dispatcher.overloads:
+        dispatcher.compile(signature)
+
+
+def as_fit_kernel(dispatcher):
+    """``dispatcher`` compiled for :data:`FIT_SIG`, re-wrapped (uncached) when an earlier
+    Python call left it with an inferred return type the driver cannot use."""
+    ensure_compiled(dispatcher, FIT_SIG)
+    (overload,) = [
+        cres for args, cres in dispatcher.overloads.items() if args == tuple(FIT_SIG.args)
+    ]
+    if overload.signature.return_type == FIT_SIG.return_type:
+        return dispatcher
+    return numba.njit(FIT_SIG, **{**_OPTIONS, "cache": False})(dispatcher.py_func)

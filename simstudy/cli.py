@@ -1,4 +1,4 @@
-"""Command line: ``simstudy run | verify | validate | models``.
+"""Command line: ``simstudy run | verify | plan | validate | models | check-model``.
 
 Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
 without a traceback, exit status 2, and nothing written.
@@ -40,20 +40,31 @@ def build_parser() -> argparse.ArgumentParser:
     p_ver.set_defaults(no_report=False)
     p_val = sub.add_parser("validate", help="check a study YAML without running it")
     p_val.add_argument("config")
+    p_plan = sub.add_parser("plan", help="cells, work, a timed pilot, and the R that MCSE targets need")
+    p_plan.add_argument("config")
+    p_plan.add_argument("--pilot", type=int, default=200, help="pilot replications per cell")
+    p_plan.add_argument("--threads", type=int)
     sub.add_parser("models", help="list the models, their parameters and estimators")
+    p_chk = sub.add_parser("check-model", help="self-check a model's score, information and MLE")
+    p_chk.add_argument("name")
+    p_chk.add_argument("--theta", help="parameters as name=value,... (default: typical values)")
     return parser
 
 
-def cmd_run(args) -> int:
-    from simstudy.study import run
-
-    # The folder is created later, after the run has started; check the path can be one now.
-    existing = next(p for p in (Path(args.out), *Path(args.out).parents) if p.exists())
+def _check_out(out: str) -> None:
+    """The results folder is created after the run has started; check now that it can be one."""
+    existing = next(p for p in (Path(out), *Path(out).parents) if p.exists())
     if not existing.is_dir():
         raise StoreError(
             f"--out: {str(existing)!r} is a file, not a folder; give the folder that holds (or "
             "will hold) the results, e.g. --out results"
         )
+
+
+def cmd_run(args) -> int:
+    from simstudy.study import run
+
+    _check_out(args.out)
     say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
     result = run(
         args.config,
@@ -101,6 +112,7 @@ def cmd_verify(args) -> int:
     if target.is_dir():
         result = StudyResult(target)
     else:
+        _check_out(args.out)
         say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
         result = run(
             args.config, out=args.out, threads=args.threads, replications=args.replications,
@@ -164,7 +176,70 @@ def cmd_models(args) -> int:
     return 0
 
 
-COMMANDS = {"run": cmd_run, "verify": cmd_verify, "validate": cmd_validate, "models": cmd_models}
+def cmd_plan(args) -> int:
+    from simstudy.config import load_config
+    from simstudy.plan import make_plan
+    from simstudy.study import pilot
+
+    cfg = load_config(args.config)
+    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent)
+    if args.pilot < 4:
+        from simstudy.errors import StudyConfigError
+
+        raise StudyConfigError(f"--pilot: {args.pilot} is too small; give at least 4 (default 200)")
+    print(f"study {cfg.name!r}: {len(plan.cells)} cells x R = {plan.replications}: "
+          f"{plan.total_fits:,} fits, {plan.total_samples:,} observations")  # fmt: skip
+    report = pilot(args.config, replications=args.pilot, threads=args.threads)
+    cells = report.cells.copy()
+    cells["est. seconds at R"] = cells.seconds_per_replication * plan.replications
+    print(f"\npilot: {report.replications} replications per cell (compile time excluded)")
+    print(cells.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(f"\nestimated run time: {report.estimated_seconds:.1f} s on the current threads")
+    if report.needed is not None:
+        print("\nreplications needed for the MCSE targets (Morris et al. 2019, §5.3; worst cell):")
+        print(report.needed.to_string(index=False))
+    return 0
+
+
+def cmd_check_model(args) -> int:
+    from simstudy.errors import StudyConfigError
+    from simstudy.models import get_model
+    from simstudy.testing import check_model, typical_theta
+
+    model = get_model(args.name)
+    theta = typical_theta(model)
+    if args.theta:
+        values = dict(typical_theta_pairs(model, theta))
+        for item in args.theta.split(","):
+            key, _, val = item.partition("=")
+            if key.strip() not in values:
+                raise StudyConfigError(
+                    f"--theta: {key.strip()!r} is not a parameter of {model.name!r}; "
+                    f"its parameters are {', '.join(model.param_names)}"
+                )
+            try:
+                values[key.strip()] = float(val)
+            except ValueError:
+                raise StudyConfigError(f"--theta: {item!r} is not name=number") from None
+        theta = [values[p] for p in model.param_names]
+    results = check_model(model, theta)
+    shown = ", ".join(f"{p}={v:g}" for p, v in zip(model.param_names, theta))
+    print(f"check-model {model.name} at {shown}")
+    for r in results:
+        print(f"  {r.verdict:4}  {r.name:32} {r.detail}")
+    failed = [r for r in results if not r.passed]
+    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    return 0 if not failed else 1
+
+
+def typical_theta_pairs(model, theta):
+    return zip(model.param_names, theta)
+
+
+COMMANDS = {
+    "run": cmd_run, "verify": cmd_verify, "plan": cmd_plan, "validate": cmd_validate,
+    "models": cmd_models, "check-model": cmd_check_model,
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

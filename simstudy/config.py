@@ -32,6 +32,9 @@ PROPERTIES = (
     "wald_coverage",
 )
 Verdict = Literal["pass", "fail", "inconclusive"]
+#: Metrics a Monte Carlo SE can be targeted for (``checks.target_mcse``, ``until_mcse``).
+TARGETABLE = ("bias", "empse", "mse", "coverage", "efficiency")
+Targetable = Literal["bias", "empse", "mse", "coverage", "efficiency"]
 STUDY_NAME_PATTERN = r"^[a-z0-9_-]+$"
 PLUGIN_PATTERN = r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"
 MAX_SEED = 2**64
@@ -102,6 +105,18 @@ class Checks(_Strict):
     rate_margin: float = Field(0.1, gt=0.0, lt=1.0)
     epsilon: float = Field(0.1, gt=0.0)
     reference: str = "mle"
+    target_mcse: dict[Targetable, typing.Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=dict
+    )
+
+
+class AdaptiveReplications(_Strict):
+    """``replications: {start: 1000, until_mcse: {coverage: 0.003}, max: 100000}``: run in
+    rounds, each adding replications, until every targeted MCSE holds in every cell."""
+
+    start: StrictInt = Field(1000, ge=2)
+    max: StrictInt = Field(100_000, ge=2)
+    until_mcse: dict[Targetable, typing.Annotated[float, Field(gt=0.0)]] = Field(min_length=1)
 
 
 class StudyConfig(_Strict):
@@ -109,7 +124,7 @@ class StudyConfig(_Strict):
 
     name: str = Field(pattern=STUDY_NAME_PATTERN, max_length=64)
     seed: StrictInt = Field(ge=0, lt=MAX_SEED)
-    replications: StrictInt = Field(ge=2)
+    replications: Union[typing.Annotated[StrictInt, Field(ge=2)], AdaptiveReplications]
     sample_sizes: tuple[typing.Annotated[StrictInt, Field(ge=1)], ...] = Field(min_length=1)
     models: tuple[ModelEntry, ...] = Field(min_length=1)
     checks: Checks = Field(default_factory=Checks)
@@ -122,6 +137,16 @@ class StudyConfig(_Strict):
         if dupes:
             raise ValueError(f"sample sizes must be distinct; {dupes} repeated")
         return tuple(sorted(value))
+
+    @property
+    def initial_replications(self) -> int:
+        """R of the first (or only) round."""
+        r = self.replications
+        return r if isinstance(r, int) else r.start
+
+    @property
+    def adaptive(self) -> AdaptiveReplications | None:
+        return self.replications if isinstance(self.replications, AdaptiveReplications) else None
 
     def normalized(self) -> dict[str, Any]:
         """The config as plain data (what ``study.yaml`` stores)."""
@@ -290,8 +315,14 @@ def _data_path(loc: tuple, data: Any) -> tuple:
 
 
 def _is_branch_tag(part: Any) -> bool:
-    """pydantic names union branches in ``loc`` by type: 'float', 'list[float]', 'PluginEstimator'."""
-    return isinstance(part, str) and (part in {"float", "int", "str"} or "[" in part or part[:1].isupper())
+    """pydantic names union branches in ``loc`` by type: 'float', 'list[float]', 'PluginEstimator',
+    'constrained-int' (an ``Annotated`` type with a ``Field`` constraint)."""
+    return isinstance(part, str) and (
+        part in {"float", "int", "str", "bool", "none"}
+        or part.startswith("constrained-")
+        or "[" in part
+        or part[:1].isupper()
+    )
 
 
 def _schema_at(path: tuple) -> type[BaseModel] | None:
@@ -339,6 +370,10 @@ _LIST_EXAMPLES = {
 
 #: What a union-typed key accepts, for an input that matches none of its branches.
 _UNION_TEXT = {
+    "replications": (
+        "must be a whole number >= 2 or a mapping {start: R0, until_mcse: {metric: target}, "
+        "max: R}"
+    ),
     "params": "must be a number or a list of numbers",
     "estimators": (
         "must be an estimator name such as mle, or a plugin "
@@ -368,7 +403,7 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
         path = _data_path(loc, data)
         if err["type"] == "empty_sweep":
             path = path + (err["ctx"]["key"],)
-        errors.append((path, err, any(_is_branch_tag(part) for part in loc)))
+        errors.append((path, err, len(path) < len(loc) and any(map(_is_branch_tag, loc))))
     paths = {path for path, _, _ in errors}
     extras = {path[:-1]: [] for path, err, _ in errors if err["type"] == "extra_forbidden"}
     for path, err, _ in errors:
@@ -376,6 +411,7 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
             extras[path[:-1]].append(path[-1])
 
     messages: dict[tuple, str] = {}
+    mismatch: dict[tuple, bool] = {}  # path -> its message says only "wrong type"
     for path, err, in_branch in errors:
         kind = err["type"]
         deeper = any(p[: len(path)] == path and len(p) > len(path) for p in paths)
@@ -422,13 +458,19 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
             fix = _FIXES.get(kind, "")
             reason = err["msg"].removeprefix("Value error, ")
             text = f"{reason}; got {got!r}" + (f"; {fix}" if fix else "")
+        wrong_type = kind.endswith(("_type", "_parsing")) or kind == "int_from_float"
         if path in messages and in_branch:
-            # No branch of a union matched at this very key: say what the union accepts.
-            union = _union_text(path)
-            if union:
-                messages[path] = f"{union}; got {err.get('input')!r}"
+            if mismatch[path] and not wrong_type:
+                # This branch has the right type and says which value it wants: keep its text.
+                messages[path], mismatch[path] = text, False
+            elif mismatch[path]:
+                # No branch of a union has the type given: say what the union accepts.
+                union = _union_text(path)
+                if union:
+                    messages[path] = f"{union}; got {err.get('input')!r}"
             continue
         messages.setdefault(path, text)
+        mismatch.setdefault(path, wrong_type)
     return "\n".join(locator.message(path, text) for path, text in messages.items())
 
 

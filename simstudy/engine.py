@@ -19,7 +19,7 @@ import numba
 import numpy as np
 
 from simstudy import rng
-from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, _OPTIONS
+from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, _OPTIONS, ensure_compiled
 from simstudy.models._base import BOUNDARY, NOT_CONVERGED, OK, se_slots
 
 #: Chunks per thread: > 1 so that cells whose fits vary in cost (Newton) still balance.
@@ -95,10 +95,10 @@ class BlockResult:
 
 def prepare(model, fits) -> None:
     """Compile (or load from cache) every kernel a cell needs, on the driver, before running."""
-    model.sample.compile(SAMPLE_SIG)
-    model.loglik.compile(LOGLIK_SIG)
+    ensure_compiled(model.sample, SAMPLE_SIG)
+    ensure_compiled(model.loglik, LOGLIK_SIG)
     for fit in fits:
-        fit.compile(FIT_SIG)
+        ensure_compiled(fit, FIT_SIG)
     _driver(len(fits))
 
 

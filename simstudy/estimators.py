@@ -20,7 +20,7 @@ import numpy as np
 from simstudy._version import __version__
 from simstudy.config import PluginEstimator
 from simstudy.errors import PluginError
-from simstudy.models._base import STATUS_CODES, Model, ModelError
+from simstudy.models._base import STATUS_CODES, Model, ModelError, se_slots
 from simstudy.models._registry import get_model
 
 
@@ -42,7 +42,7 @@ def fit(model: str | Model, data, estimator: str = "mle") -> FitResult:
         raise ModelError("data is empty; give at least one observation")
     kernel = load_plugin(estimator) if ":" in estimator else m.estimator(estimator).fit
     theta = np.full(m.k, np.nan)
-    se = np.full(m.k, np.nan)
+    se = np.full(se_slots(m.k), np.nan)
     status, n_iter = kernel(x, theta, se)
     names = m.param_names
     return FitResult(
@@ -96,10 +96,10 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
             "with @numba.njit(cache=True) and the signature f(x, out_theta, out_se) -> "
             "(status, n_iter)"
         )
-    from simstudy._jit import FIT_SIG
+    from simstudy._jit import as_fit_kernel
 
     try:
-        fit.compile(FIT_SIG)
+        fit = as_fit_kernel(fit)
     except Exception as exc:  # noqa: BLE001 - Numba typing errors are long; keep the first line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise PluginError(

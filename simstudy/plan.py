@@ -87,10 +87,7 @@ class Cell:
 class Plan:
     config: StudyConfig
     cells: tuple[Cell, ...]
-
-    @property
-    def replications(self) -> int:
-        return self.config.replications
+    replications: int
 
     @property
     def total_samples(self) -> int:
@@ -112,8 +109,11 @@ def result_key(data_key_hex: str, estimator: str, version: str) -> str:
     return _digest({"data": data_key_hex, "estimator": estimator, "version": version})[:24]
 
 
-def make_plan(config: StudyConfig, *, base_dir: Path | None = None) -> Plan:
-    """All cells of the study in config order (models, then θ grid, then n)."""
+def make_plan(
+    config: StudyConfig, *, base_dir: Path | None = None, replications: int | None = None
+) -> Plan:
+    """All cells of the study in config order (models, then θ grid, then n), at
+    ``replications`` (default: the config's first round)."""
     cells = []
     for i, entry in enumerate(config.models):
         model = get_model(entry.model)
@@ -136,4 +136,4 @@ def make_plan(config: StudyConfig, *, base_dir: Path | None = None) -> Plan:
                     for label, fit, version, source in estimators
                 )
                 cells.append(Cell(i, model, theta, n, dk, plans, config.seed))
-    return Plan(config, tuple(cells))
+    return Plan(config, tuple(cells), replications or config.initial_replications)

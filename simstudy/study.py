@@ -99,17 +99,52 @@ def run(
 
     Only replication blocks missing from ``out/<name>/store`` are computed; ``force``
     recomputes everything. ``block_size`` (replications per stored block) never changes a
-    result, only the granularity of progress and of resumption.
+    result, only the granularity of progress and of resumption. With
+    ``replications: {until_mcse: ...}`` the study runs in rounds, each raising R to what the
+    largest measured MCSE says the targets need (reusing every stored block), until all
+    targets hold or R reaches ``max``.
     """
+    say = echo or (lambda _msg: None)
+    cfg, base_dir = resolve_config(config, replications)
+    adaptive = cfg.adaptive
+    reps = cfg.initial_replications
+    while True:
+        result = _run_round(cfg, base_dir, reps, out=out, threads=threads, force=force,
+                            block_size=block_size, progress=progress, say=say)  # fmt: skip
+        if adaptive is None:
+            break
+        from simstudy.metrics import compute_metrics
+        from simstudy.metrics.precision import replications_needed
+
+        needed = replications_needed(
+            compute_metrics(result), adaptive.until_mcse, reps, cfg.checks.coverage_level
+        )
+        want = int(needed.replications_needed.fillna(0).max())
+        if want <= reps:
+            say(f"until_mcse: every target holds at R = {reps}")
+            break
+        if reps >= adaptive.max:
+            say(f"until_mcse: R = {reps} is the configured max; targets need R = {want}:\n{needed}")
+            break
+        # Round up to a multiple of 100 so that rounds land on readable R values.
+        reps = min(adaptive.max, -(-want // 100) * 100)
+        force = False
+        say(f"until_mcse: raising R to {reps}")
+    if report:
+        result.analyse()
+    return result
+
+
+def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, block_size,
+               progress, say) -> "StudyResult":  # fmt: skip
+    """One pass: compute the missing blocks for R = ``reps`` and rewrite the manifest."""
     import numba
 
     from simstudy.executors import local
     from simstudy.executors._tasks import plan_tasks
     from simstudy.plan import make_plan
 
-    say = echo or (lambda _msg: None)
-    cfg, base_dir = resolve_config(config, replications)
-    plan = make_plan(cfg, base_dir=base_dir)
+    plan = make_plan(cfg, base_dir=base_dir, replications=reps)
     if threads is not None:
         available = local.threads_available()
         if not 1 <= threads <= available:
@@ -133,7 +168,7 @@ def run(
 
     if not tasks:
         say(
-            f"nothing to compute: all {cfg.replications} replications of the "
+            f"nothing to compute: all {reps} replications of the "
             f"{len(plan.cells)} cells are stored in {root}"
         )
     else:
@@ -162,9 +197,52 @@ def run(
     summary.cells = manifest["cells"]
     result = StudyResult(root)
     result.last_run = summary
-    if report:
-        result.analyse()
     return result
+
+
+@dataclass
+class Pilot:
+    """A short run that times every cell and measures MCSEs, for planning R."""
+
+    replications: int
+    cells: pd.DataFrame  # model, theta, n, estimators, seconds_per_replication
+    estimated_seconds: float
+    needed: pd.DataFrame | None
+
+
+def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pilot:
+    """Run ``replications`` per cell in a temporary folder (nothing is kept) and extrapolate
+    the full run's time; if the config targets MCSEs (``checks.target_mcse`` or
+    ``replications.until_mcse``), the R each target needs (Morris et al. 2019, §5.3)."""
+    import tempfile
+
+    from simstudy.metrics import compute_metrics
+    from simstudy.metrics.precision import replications_needed
+
+    cfg, base_dir = resolve_config(config)
+    full_r = cfg.adaptive.start if cfg.adaptive else cfg.initial_replications
+    with tempfile.TemporaryDirectory(prefix="simstudy-pilot-") as tmp:
+        data = cfg.normalized()
+        data["replications"] = replications
+        small = parse_config(data, source="pilot")
+        result = _run_round(small, base_dir, replications, out=tmp, threads=threads, force=False,
+                            block_size=None, progress=False, say=lambda _m: None)  # fmt: skip
+        rows = []
+        for c in result.cells:
+            seconds = c.get("last_run", {}).get("seconds", float("nan"))
+            rows.append({"model": c["model"], "theta": c["theta"], "n": c["n"],
+                         "estimators": ",".join(c["estimators"]),
+                         "seconds_per_replication": seconds / replications})  # fmt: skip
+        cells = pd.DataFrame(rows)
+        targets = dict(cfg.checks.target_mcse)
+        if cfg.adaptive:
+            targets.update(cfg.adaptive.until_mcse)
+        needed = None
+        if targets:
+            needed = replications_needed(
+                compute_metrics(result), targets, replications, cfg.checks.coverage_level
+            )
+    return Pilot(replications, cells, float(cells.seconds_per_replication.sum() * full_r), needed)
 
 
 def _check_same_study(root: Path, cfg: StudyConfig) -> None:
@@ -419,6 +497,31 @@ def write_table(stem: Path, frame: pd.DataFrame) -> None:
     frame.to_parquet(buffer, index=False)
     atomic_write_bytes(stem.with_suffix(".parquet"), buffer.getvalue())
     write_csv(stem.with_suffix(".csv"), frame)
+
+
+@dataclass
+class Verification:
+    """What ``simstudy.verify`` found: whether every verdict met its expectation."""
+
+    passed: bool
+    verdicts: pd.DataFrame
+    result: "StudyResult"
+
+
+def verify(config_or_dir, **options) -> Verification:
+    """Run (or reuse) a study, or read a results folder, and judge every property.
+
+    ``options`` are those of :func:`run` (``out``, ``threads``, ``replications``, ...).
+    """
+    from simstudy.verdicts import all_met
+
+    target = Path(config_or_dir) if isinstance(config_or_dir, (str, Path)) else None
+    if target is not None and target.is_dir():
+        result = StudyResult(target)
+    else:
+        result = run(config_or_dir, **{**options, "report": False})
+    _, verdicts = result.analyse()
+    return Verification(all_met(verdicts), verdicts, result)
 
 
 def load(results_dir: str | Path) -> StudyResult:

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import stats
 
 from simstudy import rng
-from simstudy._jit import jit
+from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
 
 
@@ -41,7 +41,7 @@ def fisher(theta, out):
     out[0, 0] = 1.0 / (theta[0] * theta[0])
 
 
-@jit
+@fit_kernel
 def fit_mle(x, out_theta, out_se):
     total = x.sum()
     if not total > 0.0:
@@ -54,7 +54,7 @@ def fit_mle(x, out_theta, out_se):
     return (OK, 0)
 
 
-@jit
+@fit_kernel
 def fit_unbiased(x, out_theta, out_se):
     # (n-1)/Σx is unbiased because Σx ~ Gamma(n, λ) and E[1/Σx] = λ/(n-1); Var = λ²/(n-2).
     n = x.size

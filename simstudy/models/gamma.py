@@ -23,7 +23,7 @@ import numpy as np
 from scipy import stats
 
 from simstudy import rng
-from simstudy._jit import jit
+from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import digamma, gammaln, trigamma
 
@@ -97,12 +97,16 @@ def _fail(out_theta, out_se, status, n_iter):
     return (status, n_iter)
 
 
-@jit
+@fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
     for v in x:
         if not v > 0.0:
             return _fail(out_theta, out_se, NO_MLE, 0)
+    # A constant sample has s = 0 exactly in exact arithmetic but ±ε after rounding: test it
+    # exactly (no MLE: the likelihood grows without bound along α/β = x̄).
+    if x.min() == x.max():
+        return _fail(out_theta, out_se, NO_MLE, 0)
     mean, var, _, _ = _central_moments(x)
     s = np.log(mean) - _sum_log(x) / n
     if not s > 0.0:
@@ -140,11 +144,11 @@ def fit_mle(x, out_theta, out_se):
     return (OK, n_iter)
 
 
-@jit
+@fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
     mean, m2, m3, m4 = _central_moments(x)
-    if not (m2 > 0.0 and mean > 0.0):
+    if x.min() == x.max() or not (m2 > 0.0 and mean > 0.0):
         return _fail(out_theta, out_se, NO_MLE, 0)
     a = mean * mean / m2
     b = mean / m2

@@ -14,7 +14,7 @@ import numpy as np
 from scipy import stats
 
 from simstudy import rng
-from simstudy._jit import jit
+from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -66,7 +66,8 @@ def _fit_divisor(x, out_theta, out_se, ddof):
     n = x.size
     mean = x.sum() / n
     ss = _centered_ss(x, mean)
-    if not ss > 0.0 or n - ddof < 1:
+    # An exact test for a constant sample: ss alone is rounding noise of x̄ there.
+    if x.min() == x.max() or not ss > 0.0 or n - ddof < 1:
         out_theta[0] = mean
         out_theta[1] = np.nan
         out_se[0] = np.nan
@@ -83,12 +84,12 @@ def _fit_divisor(x, out_theta, out_se, ddof):
     return (OK, 0)
 
 
-@jit
+@fit_kernel
 def fit_mle(x, out_theta, out_se):
     return _fit_divisor(x, out_theta, out_se, 0)
 
 
-@jit
+@fit_kernel
 def fit_unbiased(x, out_theta, out_se):
     return _fit_divisor(x, out_theta, out_se, 1)
 

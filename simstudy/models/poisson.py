@@ -11,7 +11,7 @@ import numpy as np
 from scipy import stats
 
 from simstudy import rng
-from simstudy._jit import jit
+from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import BOUNDARY, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import gammaln
 
@@ -44,7 +44,7 @@ def fisher(theta, out):
     out[0, 0] = 1.0 / theta[0]
 
 
-@jit
+@fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
     lam = x.sum() / n
