@@ -151,12 +151,21 @@ def cmd_validate(args) -> int:
     from simstudy.plan import make_plan
 
     cfg = load_config(args.config)
-    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent)
+    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent, source=args.config)
     print(
         f"{args.config}: valid study {cfg.name!r}: {len(plan.cells)} cells, "
-        f"R = {cfg.replications}, {plan.total_fits:,} fits, {plan.total_samples:,} observations"
+        f"R = {_describe_replications(cfg)}, {plan.total_fits:,} fits, "
+        f"{plan.total_samples:,} observations"
     )
     return 0
+
+
+def _describe_replications(cfg) -> str:
+    adaptive = cfg.adaptive
+    if adaptive is None:
+        return str(cfg.replications)
+    targets = ", ".join(f"{k} {v:g}" for k, v in adaptive.until_mcse.items())
+    return f"{adaptive.start} rising to at most {adaptive.max} until MCSE {targets}"
 
 
 def cmd_models(args) -> int:
@@ -182,7 +191,7 @@ def cmd_plan(args) -> int:
     from simstudy.study import pilot
 
     cfg = load_config(args.config)
-    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent)
+    plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent, source=args.config)
     if args.pilot < 4:
         from simstudy.errors import StudyConfigError
 

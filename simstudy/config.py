@@ -97,13 +97,14 @@ class ModelEntry(_Strict):
 class Checks(_Strict):
     """Tolerances of the verdicts (DESIGN.md "Verdicts"); defaults documented in the README."""
 
-    alpha: float = Field(0.01, gt=0.0, lt=0.5)
-    efficiency_margin: float = Field(0.1, gt=0.0, lt=1.0)
-    coverage_level: float = Field(0.95, gt=0.0, lt=1.0)
-    coverage_margin: float = Field(0.015, gt=0.0, lt=0.5)
-    bias_margin: float = Field(0.1, gt=0.0)
-    rate_margin: float = Field(0.1, gt=0.0, lt=1.0)
-    epsilon: float = Field(0.1, gt=0.0)
+    # Strict: a quoted '0.9' or a YAML bool is an error, not silently converted.
+    alpha: StrictFloat = Field(0.01, gt=0.0, lt=0.5)
+    efficiency_margin: StrictFloat = Field(0.1, gt=0.0, lt=1.0)
+    coverage_level: StrictFloat = Field(0.95, gt=0.0, lt=1.0)
+    coverage_margin: StrictFloat = Field(0.015, gt=0.0, lt=0.5)
+    bias_margin: StrictFloat = Field(0.1, gt=0.0)
+    rate_margin: StrictFloat = Field(0.1, gt=0.0, lt=1.0)
+    epsilon: StrictFloat = Field(0.1, gt=0.0)
     reference: str = "mle"
     target_mcse: dict[Targetable, typing.Annotated[float, Field(gt=0.0)]] = Field(
         default_factory=dict
@@ -172,7 +173,9 @@ def load_config(path: str | Path, *, check_models: bool = True) -> StudyConfig:
             "file as UTF-8"
         ) from None
     except OSError as exc:
-        raise StudyConfigError(f"{path}: cannot read ({exc.strerror}); check its permissions") from None
+        raise StudyConfigError(
+            f"{path}: cannot read ({exc.strerror}); check its permissions"
+        ) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -525,9 +528,7 @@ def _model_problems(config: StudyConfig):
         labels = entry.estimator_labels()
         for j, spec in enumerate(entry.estimators):
             if isinstance(spec, str) and spec not in model.estimators:
-                yield base + ("estimators", j), model.unknown_estimator_message(spec) + suggest(
-                    spec, model.estimators
-                )
+                yield base + ("estimators", j), model.unknown_estimator_message(spec)
         for label in sorted({x for x in labels if labels.count(x) > 1}):
             yield base + ("estimators",), (
                 f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"

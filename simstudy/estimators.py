@@ -89,7 +89,13 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
             sys.path.remove(str(base_dir))
     fit = getattr(module, attr, None)
     if fit is None:
-        raise PluginError(f"{where}: module {module_name!r} has no attribute {attr!r}")
+        from simstudy.models._registry import suggest
+
+        public = [n for n in vars(module) if not n.startswith("_")]
+        raise PluginError(
+            f"{where}: module {module_name!r} has no attribute {attr!r}{suggest(attr, public)}; "
+            f"it defines: {', '.join(sorted(public)) or 'nothing public'}"
+        )
     if not hasattr(fit, "py_func") or not hasattr(fit, "compile"):
         raise PluginError(
             f"{where}: plugin {reference!r} must be a Numba-jitted function; decorate it "
@@ -100,10 +106,17 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
 
     try:
         fit = as_fit_kernel(fit)
-    except Exception as exc:  # noqa: BLE001 - Numba typing errors are long; keep the first line
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    except Exception as exc:  # noqa: BLE001 - Numba typing errors are long; keep the gist
+        text = str(exc)
+        gist = next(
+            (line.strip() for line in text.splitlines()
+             if "No conversion" in line or "Cannot" in line or "Invalid" in line
+             or "not" in line and "Failed in" not in line),
+            text.strip().splitlines()[0] if text.strip() else type(exc).__name__,
+        )  # fmt: skip
         raise PluginError(
-            f"{where}: plugin {reference!r} does not compile as f(x: float64[:], "
-            f"out_theta: float64[:], out_se: float64[:]) -> (int, int): {first}"
+            f"{where}: plugin {reference!r} must compile as f(x: float64[:], out_theta: "
+            "float64[:], out_se: float64[:]) returning a tuple of two integers "
+            f"(status, n_iter), e.g. `return 0, 0`; Numba says: {gist}"
         ) from None
     return fit

@@ -110,7 +110,11 @@ def result_key(data_key_hex: str, estimator: str, version: str) -> str:
 
 
 def make_plan(
-    config: StudyConfig, *, base_dir: Path | None = None, replications: int | None = None
+    config: StudyConfig,
+    *,
+    base_dir: Path | None = None,
+    replications: int | None = None,
+    source: str | None = None,
 ) -> Plan:
     """All cells of the study in config order (models, then θ grid, then n), at
     ``replications`` (default: the config's first round)."""
@@ -118,7 +122,10 @@ def make_plan(
     for i, entry in enumerate(config.models):
         model = get_model(entry.model)
         estimators = [
-            resolve_estimator(model, spec, base_dir=base_dir, where=f"models[{i}].estimators[{j}]")
+            resolve_estimator(
+                model, spec, base_dir=base_dir,
+                where=(f"{source}: " if source else "") + f"models[{i}].estimators[{j}]",
+            )  # fmt: skip
             for j, spec in enumerate(entry.estimators)
         ]
         for theta in entry.grid(model.param_names):

@@ -55,9 +55,10 @@ def environment() -> dict[str, str]:
 
 def resolve_config(
     config: str | Path | StudyConfig | Mapping[str, Any], replications: int | None = None
-) -> tuple[StudyConfig, Path | None]:
+) -> tuple[StudyConfig, Path | None, str | None]:
     """(validated config, folder for plugin imports) from a path, a dict or a StudyConfig."""
     base_dir = None
+    source = None
     if isinstance(config, StudyConfig):
         cfg = config
     elif isinstance(config, Mapping):
@@ -65,11 +66,12 @@ def resolve_config(
     else:
         cfg = load_config(config)
         base_dir = Path(config).resolve().parent
+        source = str(config)
     if replications is not None:
         data = cfg.normalized()
         data["replications"] = replications
         cfg = parse_config(data, source="--replications")
-    return cfg, base_dir
+    return cfg, base_dir, source
 
 
 @dataclass
@@ -105,11 +107,11 @@ def run(
     targets hold or R reaches ``max``.
     """
     say = echo or (lambda _msg: None)
-    cfg, base_dir = resolve_config(config, replications)
+    cfg, base_dir, source = resolve_config(config, replications)
     adaptive = cfg.adaptive
     reps = cfg.initial_replications
     while True:
-        result = _run_round(cfg, base_dir, reps, out=out, threads=threads, force=force,
+        result = _run_round(cfg, base_dir, reps, out=out, threads=threads, force=force, source=source,
                             block_size=block_size, progress=progress, say=say)  # fmt: skip
         if adaptive is None:
             break
@@ -136,7 +138,7 @@ def run(
 
 
 def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, block_size,
-               progress, say) -> "StudyResult":  # fmt: skip
+               progress, say, source=None) -> "StudyResult":  # fmt: skip
     """One pass: compute the missing blocks for R = ``reps`` and rewrite the manifest."""
     import numba
 
@@ -144,7 +146,7 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
     from simstudy.executors._tasks import plan_tasks
     from simstudy.plan import make_plan
 
-    plan = make_plan(cfg, base_dir=base_dir, replications=reps)
+    plan = make_plan(cfg, base_dir=base_dir, replications=reps, source=source)
     if threads is not None:
         available = local.threads_available()
         if not 1 <= threads <= available:
@@ -219,13 +221,13 @@ def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pil
     from simstudy.metrics import compute_metrics
     from simstudy.metrics.precision import replications_needed
 
-    cfg, base_dir = resolve_config(config)
+    cfg, base_dir, source = resolve_config(config)
     full_r = cfg.adaptive.start if cfg.adaptive else cfg.initial_replications
     with tempfile.TemporaryDirectory(prefix="simstudy-pilot-") as tmp:
         data = cfg.normalized()
         data["replications"] = replications
         small = parse_config(data, source="pilot")
-        result = _run_round(small, base_dir, replications, out=tmp, threads=threads, force=False,
+        result = _run_round(small, base_dir, replications, out=tmp, threads=threads, force=False, source=source,
                             block_size=None, progress=False, say=lambda _m: None)  # fmt: skip
         rows = []
         for c in result.cells:

@@ -55,7 +55,8 @@ def equivalence(stat: float, se: float, low: float, high: float, z: float, reps:
     if hi_ci < low or lo_ci > high:
         return FAIL, None
     d = min(stat - low, high - stat) if low <= stat <= high else min(abs(stat - low), abs(stat - high))
-    if d <= 0 or se <= 0:
+    # On a band edge (up to rounding) no finite R decides: say so rather than R ~ 1e31.
+    if d <= 1e-9 * max(1.0, abs(low), abs(high)) or se <= 0:
         return INCONCLUSIVE, None
     return INCONCLUSIVE, int(math.ceil(reps * (z * se / d) ** 2))
 

@@ -119,9 +119,9 @@ def rel_precision(est: np.ndarray, ref: np.ndarray) -> Pair:
     r = est.size
     e, _ = empse(est)
     e_ref, _ = empse(ref)
-    ratio2 = (e_ref / e) ** 2
     if e == 0 or e_ref == 0:
         return math.nan, math.nan
+    ratio2 = (e_ref / e) ** 2
     rho = float(np.corrcoef(est, ref)[0, 1])
     return 100.0 * (ratio2 - 1.0), 200.0 * ratio2 * math.sqrt(max(1.0 - rho * rho, 0.0) / (r - 1))
 

@@ -186,9 +186,12 @@ class Model:
                 f"model {self.name!r} has no estimator {name!r}: "
                 f"{self.absent_estimators[name]}"
             )
+        from simstudy.models._registry import suggest
+
         return (
-            f"model {self.name!r} has no estimator {name!r}; available: "
-            f"{sorted(self.estimators)} (or a plugin: {{plugin: 'pkg.module:function'}})"
+            f"model {self.name!r} has no estimator {name!r}{suggest(name, self.estimators)}; "
+            f"available: {', '.join(sorted(self.estimators))}, or a plugin "
+            "{plugin: 'package.module:function'}"
         )
 
     def inverse_fisher(self, theta: np.ndarray) -> np.ndarray:

@@ -26,5 +26,3 @@ def returns_float(x, out_theta, out_se):
     out_theta[0] = 1.0 / x.mean()
     return out_theta[0]
 
-
-not_a_function = 3
