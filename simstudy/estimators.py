@@ -59,7 +59,7 @@ def resolve_estimator(
     """(label, fit kernel, version, source) for a built-in name or a plugin reference."""
     if isinstance(spec, str):
         est = model.estimator(spec)
-        return spec, est.fit, __version__, f"simstudy.models.{model.name}:{est.fit.__name__}"
+        return spec, est.fit, code_version(), f"simstudy.models.{model.name}:{est.fit.__name__}"
     fit = load_plugin(spec.plugin, base_dir=base_dir, where=where)
     try:
         source = inspect.getsource(fit.py_func)
@@ -67,6 +67,14 @@ def resolve_estimator(
         source = spec.plugin
     version = "plugin-" + hashlib.sha256(source.encode()).hexdigest()[:16]
     return spec.label, fit, version, spec.plugin
+
+
+def code_version() -> str:
+    """Version of the built-in estimators: the release plus a hash of simstudy's source, so
+    results computed by different code never share a result key (and are never mixed)."""
+    from simstudy._jit import source_fingerprint
+
+    return f"{__version__}+{source_fingerprint()}"
 
 
 def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "plugin") -> Any:

@@ -9,7 +9,8 @@ outside, INCONCLUSIVE otherwise, with the R that would shrink the CI enough to d
 
 - ``consistent``: the weighted log-log slope of RMSE on n (upper half of the grid) lies within
   ``rate_margin`` of the model's rate (-1/2 unless tagged), and RMSE is smallest at the
-  largest n.
+  largest n. When the RMSEs are significantly not a power law over that range (an estimator
+  whose RMSE levels off), the slope between the two largest n is judged instead.
 - ``asymptotically_unbiased``: bias/EmpSE at the largest n within ±``bias_margin``.
 - ``efficient``: CRLB/Var at the largest n within 1 ± ``efficiency_margin``.
 - ``asymptotically_normal``: KS test of the shape of the estimates (centred at their mean,
@@ -104,11 +105,21 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
             add("consistent", INCONCLUSIVE, math.nan, checks.rate_margin, math.nan, None,
                 "fewer than 3 sample sizes with a finite RMSE")  # fmt: skip
         else:
-            slope, slope_se = float(slope_row.value.iloc[0]), float(slope_row.mcse.iloc[0])
+            main = slope_row[slope_row.metric == "rmse_slope"]
+            dof_row = slope_row[slope_row.metric == "rmse_slope_dof"]
+            tail_row = slope_row[slope_row.metric == "rmse_tail_slope"]
+            dof = float(dof_row.value.iloc[0]) if len(dof_row) else math.inf
+            slope, slope_se = float(main.value.iloc[0]), float(main.mcse.iloc[0])
+            note = f"weighted log-log slope over the upper n grid {slope:.3f}"
+            if math.isfinite(dof) and len(tail_row):
+                # Not a power law over that range: read the rate at the two largest n.
+                slope, slope_se = float(tail_row.value.iloc[0]), float(tail_row.mcse.iloc[0])
+                note = (f"RMSE is not a power law over the upper n grid (lack of fit), so the "
+                        f"slope between the two largest n, {slope:.3f}")  # fmt: skip
             verdict, needed = equivalence(slope, slope_se, rate - checks.rate_margin,
                                           rate + checks.rate_margin, z, reps)  # fmt: skip
             last, best = rmse.iloc[-1], rmse.value.min()
-            detail = f"RMSE slope {slope:.3f} ± {z * slope_se:.3f} vs rate {rate:g}"
+            detail = f"{note} ± {z * slope_se:.3f} vs rate {rate:g}"
             if last.value > best + 2 * last.mcse:
                 verdict, needed = FAIL, None
                 detail += f"; RMSE at n={last_n} ({last.value:.4g}) is not the smallest ({best:.4g})"

@@ -66,17 +66,21 @@ def ks_chi2_p(t: np.ndarray, df: int) -> float:
     return float(stats.kstest(t, stats.chi2(df).cdf).pvalue)
 
 
-def loglog_slope(n: np.ndarray, value: np.ndarray, mcse: np.ndarray, level: float):
+def loglog_slope(n: np.ndarray, value: np.ndarray, mcse: np.ndarray, level: float,
+                 lack_of_fit_alpha: float = 0.01):  # fmt: skip
     """Weighted least-squares slope of log(value) on log(n) with a ``level`` CI.
 
-    Var(log value) ≈ (MCSE/value)² (delta method) gives the weights. When the points scatter
-    more than their MCSEs allow (residual χ²/df > 1), the slope's SE is inflated by
-    sqrt(χ²/df), the usual correction for extra-binomial variation. Returns
-    (slope, se, low, high); NaNs with fewer than 3 usable points.
+    Var(log value) ≈ (MCSE/value)² (delta method) gives the weights, so the slope's SE is
+    known: 1/sqrt(Σw(x - x̄)²) with a normal quantile. Only when the points scatter
+    significantly beyond their MCSEs (residual χ² above its 1 - ``lack_of_fit_alpha`` quantile:
+    the rate is not yet the asymptotic one over this range) is the SE inflated by
+    sqrt(χ²/df) and the CI taken from Student's t with df = points - 2, the usual rule for
+    overdispersed weighted fits. Returns (slope, se, low, high, dof), dof = inf in the known-
+    variance case; NaNs with fewer than 3 usable points.
     """
     ok = (value > 0) & np.isfinite(value) & (mcse > 0) & np.isfinite(mcse)
     if ok.sum() < 3:
-        return (math.nan,) * 4
+        return (math.nan,) * 5
     x = np.log(n[ok].astype(float))
     y = np.log(value[ok])
     w = (value[ok] / mcse[ok]) ** 2
@@ -86,10 +90,15 @@ def loglog_slope(n: np.ndarray, value: np.ndarray, mcse: np.ndarray, level: floa
     slope = float(np.sum(w * (x - xm) * (y - ym)) / sxx)
     resid = y - (ym + slope * (x - xm))
     dof = x.size - 2
-    dispersion = max(1.0, float(np.sum(w * resid**2)) / dof)
-    se = math.sqrt(dispersion / sxx)
-    q = stats.t.ppf(0.5 + level / 2.0, dof) if dispersion > 1.0 else stats.norm.ppf(0.5 + level / 2.0)
-    return slope, se, slope - q * se, slope + q * se
+    chi2 = float(np.sum(w * resid**2))
+    if chi2 > stats.chi2.ppf(1.0 - lack_of_fit_alpha, dof):
+        se = math.sqrt(chi2 / dof / sxx)
+        dof_used = float(dof)
+    else:
+        se = math.sqrt(1.0 / sxx)
+        dof_used = math.inf
+    q = stats.t.ppf(0.5 + level / 2.0, dof_used)
+    return slope, se, slope - q * se, slope + q * se, dof_used
 
 
 def holm(pvalues: np.ndarray) -> np.ndarray:

@@ -4,7 +4,10 @@ Columns: ``model, estimator, theta, n, param, metric, value, mcse, n_ok, n_faile
 Per-n rows come from :mod:`simstudy.metrics.point`; joint rows (``param = "(joint)"``) hold
 ``wilks_rejection`` and ``mahalanobis_ks_p``; trend rows (``n`` empty) hold ``rmse_slope``, the
 weighted least-squares slope of log RMSE on log n over the upper half of the n grid (at least
-three sizes), with its standard error as ``mcse``.
+three sizes), with its standard error as ``mcse``; ``rmse_slope_dof`` (finite when the RMSEs
+scatter significantly beyond their MCSEs); ``rmse_tail_slope`` between the two largest n. ``fail_rate`` is the
+share of fits that are neither ``ok`` nor ``boundary`` (those enter every other metric);
+``boundary_rate`` is the share of valid MLEs on the domain's edge.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from simstudy.metrics.point import param_metrics
 COLUMNS = ["model", "estimator", "theta", "n", "param", "metric", "value", "mcse", "n_ok", "n_failed"]
 JOINT = "(joint)"
 USABLE = (0, 3)  # ok, boundary (simstudy.models._base.USABLE_STATUSES; no kernel import here)
+BOUNDARY = 3
 
 
 def compute_metrics(result, checks=None) -> pd.DataFrame:
@@ -47,9 +51,11 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
         }
         ref = columns.get(checks.reference)
         for label, (usable, values) in columns.items():
+            table = tables[label]
             n_ok = int(usable.sum())
             key = (cell["model"], label, cell["theta"], n)
             fail = mcse.proportion(~usable)
+            boundary = mcse.proportion(table.column("status").to_numpy() == BOUNDARY)
             for p, (true, inv_fisher_jj, est, se) in values.items():
                 eps = checks.epsilon * abs(true) if true != 0 else checks.epsilon
                 found = param_metrics(
@@ -57,12 +63,12 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
                     level=checks.coverage_level, epsilon=eps,
                 )  # fmt: skip
                 found["fail_rate"] = fail
+                found["boundary_rate"] = boundary
                 if ref is not None and label != checks.reference:
                     both = usable & ref[0]
                     if both.sum() >= 4:
                         found["rel_precision"] = mcse.rel_precision(est[both], ref[1][p][2][both])
                 rows.extend(key + (p, m, v, s, n_ok, reps - n_ok) for m, (v, s) in found.items())
-            table = tables[label]
             rows.extend(
                 key + (JOINT, m, v, s, n_ok, reps - n_ok)
                 for m, (v, s) in _joint(table, usable, theta_vec, fisher, n, cell, checks).items()
@@ -134,11 +140,24 @@ def _trends(frame: pd.DataFrame) -> pd.DataFrame:
     for (model, est, theta, param), g in rmse.groupby(["model", "estimator", "theta", "param"], sort=False):
         g = g.sort_values("n")
         upper = g.iloc[len(g) // 2 :] if len(g) >= 6 else g.iloc[-3:]
-        slope, se, _, _ = asymptotic.loglog_slope(
+        slope, se, _, _, dof = asymptotic.loglog_slope(
             upper.n.to_numpy(), upper.value.to_numpy(), upper.mcse.to_numpy(), 0.95
         )
         if np.isfinite(slope):
             last = g.iloc[-1]
             rows.append((model, est, theta, pd.NA, param, "rmse_slope", slope, se,
                          last.n_ok, last.n_failed))  # fmt: skip
+            # Residual degrees of freedom when the points scatter significantly beyond their
+            # MCSEs (inf otherwise): RMSE is then not a power law over this range.
+            rows.append((model, est, theta, pd.NA, param, "rmse_slope_dof", dof, math.nan,
+                         last.n_ok, last.n_failed))  # fmt: skip
+            # Slope between the two largest n (delta-method SE from their MCSEs): the most
+            # asymptotic reading of the rate, used when the power law does not fit.
+            a, b = g.iloc[-2], g.iloc[-1]
+            if a.value > 0 and b.value > 0:
+                span = math.log(b.n / a.n)
+                tail = math.log(b.value / a.value) / span
+                tail_se = math.hypot(a.mcse / a.value, b.mcse / b.value) / span
+                rows.append((model, est, theta, pd.NA, param, "rmse_tail_slope", tail, tail_se,
+                             last.n_ok, last.n_failed))  # fmt: skip
     return pd.DataFrame(rows, columns=COLUMNS)
