@@ -59,8 +59,8 @@ numba.config.CACHE_DIR = str(cache_dir())
 _F64 = numba.types.float64[::1]
 #: fit(x, out_theta, out_se) -> (status, n_iter)
 FIT_SIG = numba.types.UniTuple(numba.types.int64, 2)(_F64, _F64, _F64)
-#: sample(stream_state, theta, out)
-SAMPLE_SIG = numba.types.void(numba.types.uint64[::1], _F64, _F64)
+#: sample(stream_state, theta, design, out)
+SAMPLE_SIG = numba.types.void(numba.types.uint64[::1], _F64, _F64, _F64)
 #: loglik(x, theta) -> total log-likelihood
 LOGLIK_SIG = numba.types.float64(_F64, _F64)
 

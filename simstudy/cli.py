@@ -1,4 +1,4 @@
-"""Command line: ``simstudy run | verify | plan | validate | models | check-model``.
+"""Command line: ``simstudy run | verify | report | replay | plan | validate | models | check-model``.
 
 Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
 without a traceback, exit status 2, and nothing written.
@@ -38,6 +38,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(p_ver)
     p_ver.set_defaults(no_report=False)
+    p_rep = sub.add_parser(
+        "report", help="regenerate tables, figures and report.md/html from stored results (no refitting)"
+    )
+    p_rep.add_argument("results_dir", help="a results folder, e.g. results/quickstart")
+    p_rep.add_argument("--format", default="png,pdf", help="figure formats: png,pdf,svg (default png,pdf)")
+    p_rep.add_argument("--quiet", action="store_true")
+    p_rpl = sub.add_parser(
+        "replay", help="regenerate one replication's sample with NumPy and refit it"
+    )
+    p_rpl.add_argument("results_dir")
+    p_rpl.add_argument("--cell", help="cell index or data-key prefix (omit to list the cells)")
+    p_rpl.add_argument("--rep", type=int, help="replication index")
     p_val = sub.add_parser("validate", help="check a study YAML without running it")
     p_val.add_argument("config")
     p_plan = sub.add_parser("plan", help="cells, work, a timed pilot, and the R that MCSE targets need")
@@ -146,6 +158,74 @@ def verdict_table(verdicts) -> str:
     return "\n".join(lines)
 
 
+def cmd_report(args) -> int:
+    """Regenerate every table and figure from the stored replicates and metrics; this path
+    never imports the Numba engine."""
+    from simstudy.errors import StudyConfigError
+    from simstudy.report import FIGURE_FORMATS, build_report
+    from simstudy.study import StudyResult
+
+    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise StudyConfigError(
+            f"--format: {args.format!r} has {bad or 'no formats'}; choose from "
+            f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf)"
+        )
+    result = StudyResult(args.results_dir)
+    written = build_report(result, formats=formats)
+    if not args.quiet:
+        print(f"wrote {len(written)} files under {result.root} (report.md, report.html, "
+              "tables/, figures/)")  # fmt: skip
+    return 0
+
+
+def cmd_replay(args) -> int:
+    from simstudy.errors import StoreError
+    from simstudy.study import StudyResult, replay
+
+    result = StudyResult(args.results_dir)
+    if args.cell is None:
+        print("cells (index, model, theta, n, failed fits per estimator):")
+        for i, c in enumerate(result.cells):
+            failed = _failed_counts(result, c)
+            print(f"  {i:3d}  {c['model']} {c['theta']} n={c['n']}  {failed}  key {c['data_key'][:12]}")
+        print("replay one with --cell INDEX --rep R")
+        return 0
+    if args.rep is None:
+        raise StoreError("--rep: give the replication index to replay (0-based)")
+    out = replay(result, args.cell, args.rep)
+    c = out["cell"]
+    print(f"replication {out['rep']} of {c['model']} {c['theta']} n={c['n']} "
+          f"(seed {result.manifest['seed']}, key1 {c['key1']}, counter [0, 0, {out['rep']}, 0])")  # fmt: skip
+    print("data: " + ", ".join(f"{k} {v:.6g}" if isinstance(v, float) else f"{k} {v}"
+                               for k, v in out["summary"].items()))  # fmt: skip
+    for f in out["fits"]:
+        print(f"\n{f['estimator']}: refit {f['refit']}")
+        print(f"  stored {f['stored']}  -> {'identical' if f['identical'] else 'DIFFERENT'}")
+        print(f"  SE {f['se']}")
+        print(f"  loglik at the estimate {f['loglik_hat']:.10g}, at the true theta {f['loglik_true']:.10g}")
+        print(f"  score at the estimate {f['score_hat']}")
+    return 0 if all(f["identical"] for f in out["fits"]) else 1
+
+
+def _failed_counts(result, cell) -> str:
+    import numpy as np
+
+    parts = []
+    for label, info in cell["estimators"].items():
+        table = result.store.read_stored(info["result_key"])
+        if table is None:
+            parts.append(f"{label}: nothing stored")
+            continue
+        status = table.column("status").to_numpy()
+        reps = table.column("rep").to_numpy()
+        bad = reps[~np.isin(status, (0, 3))]
+        parts.append(f"{label}: {bad.size} of {reps.size} failed"
+                     + (f" (e.g. rep {bad[0]})" if bad.size else ""))  # fmt: skip
+    return "; ".join(parts)
+
+
 def cmd_validate(args) -> int:
     from simstudy.config import load_config
     from simstudy.plan import make_plan
@@ -246,7 +326,9 @@ def typical_theta_pairs(model, theta):
 
 
 COMMANDS = {
-    "run": cmd_run, "verify": cmd_verify, "plan": cmd_plan, "validate": cmd_validate,
+    "run": cmd_run, "verify": cmd_verify, "report": cmd_report, "replay": cmd_replay,
+    "plan": cmd_plan,
+    "validate": cmd_validate,
     "models": cmd_models, "check-model": cmd_check_model,
 }  # fmt: skip
 

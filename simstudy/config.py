@@ -120,6 +120,31 @@ class AdaptiveReplications(_Strict):
     until_mcse: dict[Targetable, typing.Annotated[float, Field(gt=0.0)]] = Field(min_length=1)
 
 
+#: Figures a report can draw (``report.figures``); all by default.
+FIGURES = (
+    "bias", "rmse", "efficiency", "n_var", "qq", "density", "coverage", "zip", "mahalanobis_qq",
+)  # fmt: skip
+FigureName = Literal[
+    "bias", "rmse", "efficiency", "n_var", "qq", "density", "coverage", "zip", "mahalanobis_qq"
+]
+
+
+class CellSelector(_Strict):
+    """Which cells the per-cell figures (QQ, density, zip) show; unset fields match all."""
+
+    model: str
+    estimator: str | None = None
+    theta: dict[str, float] | None = None
+
+
+class ReportOptions(_Strict):
+    """``report: {figures: [bias, rmse, ...], cells: [{model: gamma, estimator: mle}], zip_n: 1000}``."""
+
+    figures: tuple[FigureName, ...] = FIGURES
+    cells: tuple[CellSelector, ...] | None = None
+    zip_n: typing.Annotated[StrictInt, Field(ge=1)] | None = None
+
+
 class StudyConfig(_Strict):
     """A validated study (ADEMP: aim, data-generating models, estimands, methods, checks)."""
 
@@ -129,6 +154,9 @@ class StudyConfig(_Strict):
     sample_sizes: tuple[typing.Annotated[StrictInt, Field(ge=1)], ...] = Field(min_length=1)
     models: tuple[ModelEntry, ...] = Field(min_length=1)
     checks: Checks = Field(default_factory=Checks)
+    report: ReportOptions = Field(default_factory=ReportOptions)
+    #: stop computing a cell once an estimator's share of failed fits exceeds this
+    max_fail_rate: typing.Annotated[float, Field(gt=0.0, le=1.0)] | None = None
     aim: str = ""
 
     @field_validator("sample_sizes")

@@ -6,7 +6,7 @@ so the driver is compiled once per number of estimators and then loaded from Num
 adding a model or a plugin estimator never recompiles it.
 
 Parallelism is over replications only. The replication range is split into chunks; each chunk
-(one thread at a time) owns one sample buffer of length n and one stream-state buffer, so memory
+(one thread at a time) owns one sample buffer of n observations and one stream-state buffer, so memory
 is O(threads x n + R x k) and R x n samples are never held. Replication ``r`` always draws from
 its own Philox stream (seed, cell key, rep r): results do not depend on threads or chunking.
 """
@@ -20,13 +20,13 @@ import numpy as np
 
 from simstudy import rng
 from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, _OPTIONS, ensure_compiled
-from simstudy.models._base import BOUNDARY, NOT_CONVERGED, OK, se_slots
+from simstudy.models._base import BOUNDARY, NO_DESIGN, NOT_CONVERGED, OK, se_slots
 
 #: Chunks per thread: > 1 so that cells whose fits vary in cost (Newton) still balance.
 CHUNKS_PER_THREAD = 4
 
 
-def _drive(sample, loglik, fits, key0, key1, rep_start, theta, n, n_chunks,
+def _drive(sample, loglik, fits, key0, key1, rep_start, theta, design, n_values, n_chunks,
            est, se, lr, status, n_iter):  # fmt: skip
     n_est = len(fits)
     n_rep = est.shape[1]
@@ -34,10 +34,10 @@ def _drive(sample, loglik, fits, key0, key1, rep_start, theta, n, n_chunks,
         lo = c * n_rep // n_chunks
         hi = (c + 1) * n_rep // n_chunks
         state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
-        x = np.empty(n, dtype=np.float64)
+        x = np.empty(n_values, dtype=np.float64)
         for i in range(lo, hi):
             rng.init_stream(state, key0, key1, rep_start + i, 0)
-            sample(state, theta, x)
+            sample(state, theta, design, x)
             ll0 = loglik(x, theta)
             for j in range(n_est):
                 code, iters = fits[j](x, est[j, i], se[j, i])
@@ -67,6 +67,7 @@ def _driver(n_estimators: int):
             numba.types.uint64,
             numba.types.uint64,
             numba.types.int64,
+            numba.types.float64[::1],
             numba.types.float64[::1],
             numba.types.int64,
             numba.types.int64,
@@ -103,7 +104,7 @@ def prepare(model, fits) -> None:
 
 
 def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
-              start: int, stop: int) -> BlockResult:  # fmt: skip
+              start: int, stop: int, design: np.ndarray = NO_DESIGN) -> BlockResult:  # fmt: skip
     """Run replications [start, stop) of one cell for the given estimator kernels."""
     n_est, n_rep, k = len(fits), stop - start, model.k
     est = np.full((n_est, n_rep, k), np.nan)
@@ -116,7 +117,8 @@ def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
     _driver(n_est)(
         model.sample, model.loglik, tuple(fits),
         np.uint64(key0), np.uint64(key1), start,
-        np.ascontiguousarray(theta, dtype=np.float64), n, n_chunks,
+        np.ascontiguousarray(theta, dtype=np.float64), np.ascontiguousarray(design, dtype=np.float64),
+        n * model.data_width, n_chunks,
         est, se, lr, status, n_iter,
     )  # fmt: skip
     return BlockResult(start, stop, est, se, lr, status, n_iter)

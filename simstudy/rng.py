@@ -38,7 +38,7 @@ State and performance
 A stream lives in a caller-allocated ``uint64[::1]`` array of :data:`STATE_SIZE` words (one per
 thread, re-initialised per replication by :func:`init_stream`): counter (4 words), key (2),
 output buffer (8), buffer position (1). The buffer holds two consecutive Philox blocks, so one
-refill runs two independent 10-round chains side by side (about 20% faster than one block; the
+refill runs two independent 10-round chains side by side (about 15% faster than one block; the
 words come out in NumPy's order all the same).
 
 The refill is one small LLVM function (an ``i128`` multiply per ``mulhilo``), emitted by an
@@ -46,7 +46,7 @@ intrinsic, marked ``noinline`` and called with a pointer to the state: every cal
 it, which keeps compile time low, and a call that cannot raise lets Numba drop reference counting
 of the state array from the hot loop. Everything else (buffer pop, variates, their rare paths)
 is inlined into the caller: a non-inlined Numba call that takes the state array costs an
-atomic incref/decref pair per draw, which halved throughput in measurements.
+atomic incref/decref pair per draw, which roughly halved throughput in measurements.
 """
 
 from __future__ import annotations
@@ -340,8 +340,9 @@ def standard_exponential(state):
 def standard_gamma(state, shape):
     """Standard gamma (``Generator.standard_gamma``; ``gamma(shape, scale)`` is ``scale *``).
 
-    shape == 1: one exponential; shape == 0: 0. shape < 1: rejection from a Weibull-exponential
-    mixture (distributions.c). shape > 1: Marsaglia & Tsang (2000): with d = shape - 1/3,
+    shape == 1: one exponential; shape == 0: 0. shape < 1: NumPy's rejection sampler (a power
+    of a uniform, or its transformed tail, accepted against an exponential). shape > 1:
+    Marsaglia & Tsang (2000): with d = shape - 1/3,
     c = 1/sqrt(9 d), z normal and v = (1 + c z)^3 > 0, accept d v if u < 1 - 0.0331 z^4 or
     log u < z^2/2 + d (1 - v + log v).
     """

@@ -18,7 +18,9 @@ import hashlib
 import json
 import os
 import re
+import socket
 import tempfile
+import time
 import warnings
 from pathlib import Path
 from typing import Any, Iterable
@@ -63,6 +65,75 @@ def table_checksum(table: pa.Table) -> str:
         h.update(name.encode())
         h.update(np.ascontiguousarray(table.column(name).to_numpy()).tobytes())
     return h.hexdigest()
+
+
+class StudyLock:
+    """An exclusive lock on a results folder for one ``simstudy run``.
+
+    ``<folder>/.lock`` holds the holder's PID and host, created with O_EXCL (atomic on local
+    file systems). A lock whose process is gone (same host, PID not alive) is stale: it is taken
+    over with a note. A lock held by a live process, or by another host (whose processes cannot
+    be checked from here), refuses the run with a message saying how to proceed.
+    """
+
+    def __init__(self, root: Path):
+        self.path = Path(root) / ".lock"
+        self.took_over: dict | None = None
+
+    def acquire(self) -> "StudyLock":
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                holder = self._read()
+                if self._alive(holder):
+                    raise StoreError(
+                        f"{self.path.parent} is being written by another simstudy run (PID "
+                        f"{holder.get('pid')} on {holder.get('host')}, lock {self.path}); wait "
+                        "for it to finish, or use another --out"
+                    ) from None
+                self.took_over = holder
+                self.path.unlink(missing_ok=True)
+                continue
+            with os.fdopen(fd, "w") as handle:
+                json.dump(me, handle)
+            return self
+        raise StoreError(f"{self.path}: could not take the lock; remove it if no run is active")
+
+    def release(self) -> None:
+        holder = self._read()
+        if holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
+            self.path.unlink(missing_ok=True)
+
+    def __enter__(self) -> "StudyLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+    def _read(self) -> dict:
+        try:
+            return json.loads(self.path.read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @staticmethod
+    def _alive(holder: dict) -> bool:
+        """True unless the holder is provably gone (same host and no such process)."""
+        pid, host = holder.get("pid"), holder.get("host")
+        if not isinstance(pid, int) or host is None:
+            return False  # unreadable or half-written lock: its writer died mid-write
+        if host != socket.gethostname():
+            return True
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
 
 
 class CorruptBlock(Exception):
@@ -146,6 +217,15 @@ class Store:
         _, first = np.unique(reps, return_index=True)
         keep = first[reps[first] < replications]
         return table.take(pa.array(keep))
+
+    def read_stored(self, result_key: str) -> pa.Table | None:
+        """Every stored replication of a result key in rep order (complete or not)."""
+        blocks = self.valid_blocks(result_key)
+        if not blocks:
+            return None
+        table = pa.concat_tables([t for _, _, t in blocks])
+        _, first = np.unique(table.column("rep").to_numpy(), return_index=True)
+        return table.take(pa.array(first))
 
     def remove_result(self, result_key: str) -> None:
         for _, _, path in self.blocks(result_key):

@@ -26,7 +26,7 @@ from simstudy._version import __version__
 from simstudy.config import StudyConfig, load_config, parse_config
 from simstudy.errors import StoreError, StudyConfigError
 from simstudy.models._base import STATUS_CODES
-from simstudy.store import Store, atomic_write_bytes, atomic_write_json, atomic_write_text
+from simstudy.store import Store, StudyLock, atomic_write_bytes, atomic_write_json, atomic_write_text
 
 REPLAY_RECIPE = (
     "numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), "
@@ -83,6 +83,7 @@ class RunSummary:
     wall_seconds: float = 0.0
     cells: list[dict[str, Any]] = field(default_factory=list)
     corrupt_blocks: list[str] = field(default_factory=list)
+    stopped: dict[str, str] = field(default_factory=dict)
 
 
 def run(
@@ -133,7 +134,10 @@ def run(
         force = False
         say(f"until_mcse: raising R to {reps}")
     if report:
+        from simstudy.report import build_report
+
         result.analyse()
+        build_report(result)
     return result
 
 
@@ -143,7 +147,6 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
     import numba
 
     from simstudy.executors import local
-    from simstudy.executors._tasks import plan_tasks
     from simstudy.plan import make_plan
 
     plan = make_plan(cfg, base_dir=base_dir, replications=reps, source=source)
@@ -161,6 +164,47 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
     root = Path(out) / cfg.name
     store = Store(root)
     _check_same_study(root, cfg)
+    _check_same_code(store, plan, force)
+    with StudyLock(root) as lock:
+        if lock.took_over:
+            say(f"took over a stale lock of PID {lock.took_over.get('pid')} (that run had died)")
+        return _compute(cfg, plan, store, root, reps, force=force, block_size=block_size,
+                        progress=progress, say=say)  # fmt: skip
+
+
+def _check_same_code(store: Store, plan, force: bool) -> None:
+    """Refuse to add to a study computed by other code or in another environment."""
+    from simstudy.estimators import code_version
+
+    old = store.read_manifest()
+    if not old or force:
+        return
+    env_now, env_then = environment(), old.get("environment", {})
+    code_then = old.get("code_version")
+    changes = [
+        f"{k}: {env_then.get(k)} -> {env_now[k]}"
+        for k in ("simstudy", "python", "numpy", "numba", "scipy", "platform")
+        if env_then.get(k) != env_now[k]
+    ]
+    if code_then is not None and code_then != code_version():
+        changes.append(f"simstudy source: {code_then} -> {code_version()}")
+    if changes:
+        raise StoreError(
+            f"{store.root} was computed by other code or in another environment "
+            f"({'; '.join(changes)}). Its replications would not be bit-identical to new ones, "
+            "so they are not mixed: rerun with --force to recompute the whole study here, "
+            "or use another --out to keep both"
+        )
+
+
+def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_size, progress,
+             say) -> "StudyResult":  # fmt: skip
+    """Compute the missing blocks (under the study lock) and rewrite the manifest."""
+    import numba
+
+    from simstudy.executors import local
+    from simstudy.executors._tasks import plan_tasks
+
     tasks = plan_tasks(plan, store, block_size=block_size, force=force)
     summary = RunSummary(corrupt_blocks=[f"{p}: {why}" for p, why in store.corrupt])
     for line in summary.corrupt_blocks:
@@ -182,7 +226,9 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
     stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
     t0 = time.perf_counter()
     bar = _progress_bar(tasks) if (progress and tasks) else None
-    timings = local.execute(tasks, store, progress=bar.update_task if bar else None)
+    timings, stopped = local.execute(
+        tasks, store, progress=bar.update_task if bar else None, max_fail_rate=cfg.max_fail_rate
+    )
     if bar:
         bar.close()
     summary.wall_seconds = time.perf_counter() - t0
@@ -192,8 +238,12 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
             for _, _, path in blocks:
                 if path not in written:
                     path.unlink(missing_ok=True)
-    summary.computed_replications = sum(t.stop - t.start for t in tasks)
-    summary.computed_samples = sum(t.samples for t in tasks)
+    for reason in stopped.values():
+        say(f"stopped early: {reason}")
+    summary.stopped = stopped
+    n_of = {c.data_key: c.n for c in plan.cells}
+    summary.computed_replications = sum(int(t["replications"]) for t in timings.values())
+    summary.computed_samples = sum(int(t["replications"]) * n_of[k] for k, t in timings.items())
     manifest = _manifest(plan, store, timings, summary)
     store.write_manifest(manifest)
     summary.cells = manifest["cells"]
@@ -328,9 +378,11 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
             "estimators": stored,
             "status": "complete"
             if all(v["replications"] == plan.replications for v in stored.values())
-            else "partial",
+            else ("stopped" if cell.data_key in summary.stopped else "partial"),
             "seconds": seconds,
         }
+        if cell.data_key in summary.stopped:
+            entry["stopped"] = summary.stopped[cell.data_key]
         if t:
             entry["last_run"] = {
                 "replications": t["replications"],
@@ -351,9 +403,12 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
             "executor": "local",
         }
     )
+    from simstudy.estimators import code_version
+
     return {
         "study": plan.config.name,
         "seed": plan.config.seed,
+        "code_version": code_version(),
         "replications": plan.replications,
         "rng": {"scheme": _rng_scheme(), "key": "[seed, key1]", "replay": REPLAY_RECIPE},
         "environment": environment(),
@@ -524,6 +579,79 @@ def verify(config_or_dir, **options) -> Verification:
         result = run(config_or_dir, **{**options, "report": False})
     _, verdicts = result.analyse()
     return Verification(all_met(verdicts), verdicts, result)
+
+
+def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
+    """Regenerate replication ``rep`` of a cell with NumPy, refit every estimator and compare
+    with the stored row. ``cell`` is its index in the manifest or a prefix of its data key.
+
+    Returns ``{"cell", "rep", "summary", "fits": [{estimator, stored, refit, identical,
+    loglik_hat, loglik_true, score_hat}]}``; the refit must reproduce the stored row exactly.
+    """
+    import math as _math
+
+    from simstudy import rng
+    from simstudy.estimators import fit as refit_one
+    from simstudy.models._registry import get_model
+
+    cells = result.cells
+    if isinstance(cell, int) or (isinstance(cell, str) and cell.isdigit()):
+        index = int(cell)
+        if not 0 <= index < len(cells):
+            raise StoreError(f"--cell {cell}: there are {len(cells)} cells (0..{len(cells) - 1})")
+        entry = cells[index]
+    else:
+        matches = [c for c in cells if c["data_key"].startswith(str(cell))]
+        if len(matches) != 1:
+            raise StoreError(
+                f"--cell {cell!r} matches {len(matches)} cells; give an index 0..{len(cells) - 1} "
+                "(run `simstudy replay DIR` to list them) or a longer data-key prefix"
+            )
+        entry = matches[0]
+    reps = result.manifest["replications"]
+    if not 0 <= rep < reps:
+        raise StoreError(f"--rep {rep}: replications are 0..{reps - 1}")
+    model = get_model(entry["model"])
+    theta = json.loads(entry["theta"])
+    theta_vec = np.array([theta[p] for p in model.param_names])
+    gen = rng.numpy_generator(result.manifest["seed"], entry["key1"], rep, 0)
+    x = model.numpy_sample(gen, theta_vec, entry["n"])
+    q = np.quantile(x, [0.0, 0.25, 0.5, 0.75, 1.0])
+    summary = {
+        "n": int(x.size), "mean": float(x.mean()), "sd": float(x.std(ddof=1)) if x.size > 1 else _math.nan,
+        "min": float(q[0]), "q25": float(q[1]), "median": float(q[2]), "q75": float(q[3]),
+        "max": float(q[4]), "distinct": int(np.unique(x).size),
+    }  # fmt: skip
+    fits = []
+    for label, info in entry["estimators"].items():
+        table = result.store.read_stored(info["result_key"])
+        stored = None
+        hit = np.flatnonzero(table.column("rep").to_numpy() == rep) if table is not None else []
+        if len(hit):
+            row = table.slice(int(hit[0]), 1).to_pylist()[0]
+            stored = {k: row[k] for k in ("status", "n_iter", *model.param_names)}
+            stored["status"] = STATUS_CODES.get(stored["status"], stored["status"])
+        source = info["source"]
+        reference = label if source.startswith("simstudy.models.") else source
+        fitted = refit_one(model, x, reference)
+        est = np.array([fitted.estimate[p] for p in model.param_names])
+        score = np.zeros(model.k)
+        with np.errstate(all="ignore"):
+            model.score(x, est, score)
+        refit = {"status": fitted.status, "n_iter": fitted.n_iter, **fitted.estimate}
+        identical = stored is not None and all(
+            (stored[k] == refit[k]) or (isinstance(stored[k], float) and _math.isnan(stored[k])
+                                        and _math.isnan(refit[k]))
+            for k in stored
+        )  # fmt: skip
+        fits.append({
+            "estimator": label, "stored": stored, "refit": refit, "se": fitted.se,
+            "identical": identical,
+            "loglik_hat": float(model.loglik(x, est)) if np.all(np.isfinite(est)) else _math.nan,
+            "loglik_true": float(model.loglik(x, theta_vec)),
+            "score_hat": dict(zip(model.param_names, map(float, score))),
+        })  # fmt: skip
+    return {"cell": entry, "rep": rep, "summary": summary, "sample": x, "fits": fits}
 
 
 def load(results_dir: str | Path) -> StudyResult:

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from simstudy import rng
+from simstudy.models._base import NO_DESIGN
 
 #: Study seed (Philox key word 0) of every test stream; tests pick distinct ``rep`` indices.
 TEST_SEED = 20261121
@@ -22,9 +23,9 @@ def _kernel_sample(model, theta, n, rep, *, key0=TEST_SEED, key1=TEST_CELL_KEY, 
     """
     state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
     rng.init_stream(state, np.uint64(key0), np.uint64(key1), rep, substream)
-    out = np.empty(n, dtype=np.float64)
+    out = np.empty(n * model.data_width, dtype=np.float64)
     kernel = model.sample.py_func if python else model.sample
-    kernel(state, np.ascontiguousarray(theta, dtype=np.float64), out)
+    kernel(state, np.ascontiguousarray(theta, dtype=np.float64), NO_DESIGN, out)
     return out
 
 

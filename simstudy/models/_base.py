@@ -7,10 +7,12 @@ declarations.
 
 Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in declared order):
 
-``sample(state, theta, out)``
-    fill ``out`` (length n) from the replication's random stream ``state`` (see
-    :mod:`simstudy.rng`), drawing each value exactly as the NumPy method the model names in
-    ``numpy_sample`` would, so every sample can be regenerated with plain NumPy.
+``sample(state, theta, design, out)``
+    fill ``out`` (length n × ``data_width``) from the replication's random stream ``state``
+    (see :mod:`simstudy.rng`), drawing each value exactly as the model's ``numpy_sample`` does
+    with NumPy, so every sample can be regenerated with plain NumPy. ``design`` carries
+    covariate settings for regression models (empty for iid models); regression data are
+    packed row by row (y, x_1, ..., x_p).
 ``loglik(x, theta) -> float``
     total log-likelihood of the sample.
 ``score(x, theta, out)``
@@ -87,6 +89,10 @@ POSITIVE = Interval(0.0, math.inf)
 UNIT_OPEN = Interval(0.0, 1.0)
 
 
+#: The design of an iid model: nothing.
+NO_DESIGN = np.zeros(0, dtype=np.float64)
+
+
 @dataclass(frozen=True)
 class Param:
     """One estimand: its name, domain, and a ``typical`` range used by the generic tests."""
@@ -113,7 +119,8 @@ class Model:
     ``tags``: ``regular`` (bool, default True: Cramér-Rao and normality theory apply),
     ``rate`` (convergence rate exponent of the RMSE in n, default -0.5),
     ``closed_form_mle`` (bool), ``discrete`` (bool: integer-valued data).
-    ``numpy_sample(gen, theta, n)`` draws the same sample with a NumPy Generator (the oracle).
+    ``numpy_sample(gen, theta, n, design)`` draws the same sample with a NumPy Generator (the
+    oracle). ``data_width``: values per observation (1 for iid models).
     ``scipy_dist(theta)`` returns the frozen scipy.stats distribution (tests, docs).
     ``reference_mle(x)`` returns the MLE by an independent route (closed form with NumPy or a
     SciPy fit) for the generic tests.
@@ -127,13 +134,15 @@ class Model:
     score: Any
     fisher: Any
     estimators: Mapping[str, Estimator]
-    numpy_sample: Callable[[np.random.Generator, np.ndarray, int], np.ndarray]
+    numpy_sample: Callable[..., np.ndarray]
     scipy_dist: Callable[[np.ndarray], Any]
     reference_mle: Callable[[np.ndarray], np.ndarray]
     tags: Mapping[str, Any] = field(default_factory=dict)
     doc: str = ""
     #: estimator names a user may ask for that this model deliberately lacks, with the reason
     absent_estimators: Mapping[str, str] = field(default_factory=dict)
+    #: values per observation in the sample buffer (1 for iid models)
+    data_width: int = 1
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -16,7 +16,7 @@ from simstudy.models._base import BOUNDARY, OK, UNIT_OPEN, Estimator, Model, Par
 
 
 @jit
-def sample(state, theta, out):
+def sample(state, theta, design, out):
     # NumPy: Generator.random(n) < p, as 0.0 / 1.0.
     p = theta[0]
     for i in range(out.size):
@@ -61,7 +61,7 @@ def fit_mle(x, out_theta, out_se):
     return (OK, 0)
 
 
-def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=None) -> np.ndarray:
     return (gen.random(n) < theta[0]).astype(np.float64)
 
 

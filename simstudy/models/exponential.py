@@ -18,7 +18,7 @@ from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
 
 
 @jit
-def sample(state, theta, out):
+def sample(state, theta, design, out):
     # NumPy Generator.exponential(scale) returns scale * standard_exponential.
     scale = 1.0 / theta[0]
     for i in range(out.size):
@@ -69,7 +69,7 @@ def fit_unbiased(x, out_theta, out_se):
     return (OK, 0)
 
 
-def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=None) -> np.ndarray:
     return gen.exponential(1.0 / theta[0], n)
 
 

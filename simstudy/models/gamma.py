@@ -32,7 +32,7 @@ GAMMA_MAX_ITER = 100
 
 
 @jit
-def sample(state, theta, out):
+def sample(state, theta, design, out):
     # NumPy Generator.gamma(shape, scale) returns scale * standard_gamma(shape).
     shape = theta[0]
     scale = 1.0 / theta[1]
@@ -168,7 +168,7 @@ def fit_mom(x, out_theta, out_se):
     return (OK, 0)
 
 
-def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=None) -> np.ndarray:
     return gen.gamma(theta[0], 1.0 / theta[1], n)
 
 

@@ -21,7 +21,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 
 @jit
-def sample(state, theta, out):
+def sample(state, theta, design, out):
     # NumPy Generator.normal(loc, scale) returns loc + scale * standard_normal.
     mu = theta[0]
     sigma = np.sqrt(theta[1])
@@ -94,7 +94,7 @@ def fit_unbiased(x, out_theta, out_se):
     return _fit_divisor(x, out_theta, out_se, 1)
 
 
-def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=None) -> np.ndarray:
     return gen.normal(theta[0], math.sqrt(theta[1]), n)
 
 

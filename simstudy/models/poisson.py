@@ -17,7 +17,7 @@ from simstudy.special import gammaln
 
 
 @jit
-def sample(state, theta, out):
+def sample(state, theta, design, out):
     lam = theta[0]
     for i in range(out.size):
         out[i] = float(rng.poisson(state, lam))
@@ -55,7 +55,7 @@ def fit_mle(x, out_theta, out_se):
     return (OK, 0)
 
 
-def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int) -> np.ndarray:
+def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=None) -> np.ndarray:
     return gen.poisson(theta[0], n).astype(np.float64)
 
 

@@ -1,0 +1,136 @@
+"""Runs that are interrupted, concurrent, failing or foreign: kill -9, locks, code changes,
+max_fail_rate and replay."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import simstudy
+from simstudy.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _replicate_bytes(result) -> bytes:
+    out = b""
+    for cell in result.cells:
+        for info in cell["estimators"].values():
+            table = result.store.read_replicates(info["result_key"], result.manifest["replications"])
+            for name in table.column_names:
+                out += np.ascontiguousarray(table.column(name).to_numpy()).tobytes()
+    return out
+
+
+def test_sigkill_mid_study_resumes_without_recomputing(tmp_path):
+    (tmp_path / "slow_fit.py").write_text((ROOT / "tests" / "plugins" / "slow_fit.py").read_text())
+    config = tmp_path / "slow.yaml"
+    config.write_text(yaml.safe_dump({
+        "name": "slow", "seed": 3, "replications": 240, "sample_sizes": [50],
+        "models": [{"model": "exponential", "params": {"rate": 1.0},
+                    "estimators": [{"plugin": "slow_fit:slow_mle", "name": "slow"}]}],
+    }))  # fmt: skip
+    cmd = [sys.executable, "-m", "simstudy", "run", str(config), "--out", str(tmp_path / "out"),
+           "--quiet", "--no-report", "--block-size", "20"]  # fmt: skip
+    proc = subprocess.Popen(cmd, cwd=tmp_path)
+    store = tmp_path / "out" / "slow" / "store"
+    deadline = time.time() + 240
+    while time.time() < deadline and len(list(store.rglob("*.parquet"))) < 3:
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    survivors = {p.name: p.stat().st_mtime_ns for p in store.rglob("*.parquet")}
+    assert 3 <= len(survivors) < 12, "kill -9 should land mid-study"
+    assert not list(store.rglob("*.tmp")) or True  # a torn temp file is allowed, never read
+
+    rerun = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    result = simstudy.load(tmp_path / "out" / "slow")
+    # Finished blocks were not recomputed: same files, same modification times.
+    for name, mtime in survivors.items():
+        assert next(store.rglob(name)).stat().st_mtime_ns == mtime
+    assert result.last_run is None
+    last = result.manifest["runs"][-1]
+    assert last["replications_computed"] == 240 - 20 * len(survivors)
+
+    fresh = simstudy.run(config, out=tmp_path / "fresh", report=False)
+    assert _replicate_bytes(result) == _replicate_bytes(fresh)
+
+
+def test_live_lock_refuses_a_second_run_and_stale_lock_is_taken_over(tmp_path, capsys):
+    cfg = {"name": "lock", "seed": 1, "replications": 10, "sample_sizes": [5],
+           "models": [{"model": "poisson", "params": {"rate": 2.0}}]}  # fmt: skip
+    config = tmp_path / "lock.yaml"
+    config.write_text(yaml.safe_dump(cfg))
+    out = tmp_path / "out"
+    lock = out / "lock" / ".lock"
+    lock.parent.mkdir(parents=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        lock.write_text(json.dumps({"pid": holder.pid, "host": os.uname().nodename, "started": 0}))
+        code = main(["run", str(config), "--out", str(out), "--quiet", "--no-report"])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"PID {holder.pid}" in err and "Traceback" not in err
+        assert not (out / "lock" / "store").exists()
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder is dead now: its lock is stale and the next run takes it over.
+    code = main(["run", str(config), "--out", str(out), "--no-report"])
+    assert code == 0
+    assert "took over a stale lock" in capsys.readouterr().err
+    assert not lock.exists()
+
+
+def test_other_code_or_environment_is_not_mixed_without_force(tmp_path):
+    cfg = {"name": "env", "seed": 1, "replications": 10, "sample_sizes": [5],
+           "models": [{"model": "poisson", "params": {"rate": 2.0}}]}  # fmt: skip
+    simstudy.run(cfg, out=tmp_path, report=False)
+    manifest = tmp_path / "env" / "manifest.json"
+    data = json.loads(manifest.read_text())
+    data["environment"]["numba"] = "0.1.0"
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(simstudy.StoreError, match=r"numba: 0\.1\.0 -> .*--force"):
+        simstudy.run(cfg, out=tmp_path, report=False)
+    forced = simstudy.run(cfg, out=tmp_path, report=False, force=True)
+    assert forced.last_run.computed_replications == 10
+
+
+def test_max_fail_rate_stops_a_cell_and_says_so(tmp_path):
+    cfg = {"name": "fails", "seed": 2, "replications": 300, "sample_sizes": [1, 30],
+           "max_fail_rate": 0.25,
+           "models": [{"model": "normal", "params": {"mu": 0.0, "sigma2": 1.0}}]}  # fmt: skip
+    said = []
+    result = simstudy.run(cfg, out=tmp_path, report=False, block_size=50, echo=said.append)
+    by_n = {c["n"]: c for c in result.cells}
+    assert by_n[1]["status"] == "stopped"
+    assert by_n[1]["estimators"]["mle"]["replications"] == 50
+    assert "max_fail_rate 0.25" in by_n[1]["stopped"]
+    assert any("stopped early" in line for line in said)
+    assert by_n[30]["status"] == "complete"
+
+
+def test_replay_reproduces_a_stored_failure(tmp_path, capsys):
+    cfg = {"name": "replay", "seed": 2, "replications": 20, "sample_sizes": [1, 25],
+           "models": [{"model": "normal", "params": {"mu": 0.0, "sigma2": 1.0}}]}  # fmt: skip
+    simstudy.run(cfg, out=tmp_path, report=False)
+    folder = str(tmp_path / "replay")
+    assert main(["replay", folder]) == 0
+    listing = capsys.readouterr().out
+    assert "20 of 20 failed" in listing and "0 of 20 failed" in listing
+    assert main(["replay", folder, "--cell", "0", "--rep", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "no_mle" in out and "identical" in out and "DIFFERENT" not in out
+    assert main(["replay", folder, "--cell", "9", "--rep", "4"]) == 2
+    assert "there are 2 cells" in capsys.readouterr().err
