@@ -18,6 +18,7 @@ from typing import Any, Literal, Mapping, Union
 import yaml
 from pydantic import (
     BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -55,7 +56,59 @@ class PluginEstimator(_Strict):
         return self.name or self.plugin.rsplit(":", 1)[1]
 
 
-EstimatorSpec = Union[str, PluginEstimator]
+class ConfiguredEstimator(_Strict):
+    """A built-in estimator with settings: ``{estimator: gradient_ascent, options: {rate: 0.5},
+    name: ga_slow}`` (the options a model's estimator takes are listed by ``simstudy models``)."""
+
+    estimator: str
+    options: dict[str, StrictFloat | StrictInt] = Field(default_factory=dict)
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w-]*$")
+
+    @property
+    def label(self) -> str:
+        if self.name:
+            return self.name
+        settings = "_".join(f"{k}{v:g}" for k, v in sorted(self.options.items()))
+        return f"{self.estimator}_{settings}" if settings else self.estimator
+
+
+EstimatorSpec = Union[str, PluginEstimator, ConfiguredEstimator]
+
+
+class CovariateSpec(_Strict):
+    """One covariate of a regression design: ``{dist: normal, mean: 0, sd: 1}``,
+    ``{dist: bernoulli, p: 0.4}`` or ``{dist: uniform, low: 0, high: 1}``."""
+
+    dist: Literal["normal", "bernoulli", "uniform"]
+    mean: StrictFloat | None = None
+    sd: typing.Annotated[StrictFloat, Field(gt=0.0)] | None = None
+    p: typing.Annotated[StrictFloat, Field(gt=0.0, lt=1.0)] | None = None
+    low: StrictFloat | None = None
+    high: StrictFloat | None = None
+
+    @model_validator(mode="after")
+    def _fields_match_dist(self) -> "CovariateSpec":
+        allowed = {"normal": {"mean", "sd"}, "bernoulli": {"p"}, "uniform": {"low", "high"}}[self.dist]
+        given = {k for k in ("mean", "sd", "p", "low", "high") if getattr(self, k) is not None}
+        if given - allowed:
+            raise ValueError(
+                f"a {self.dist} covariate takes {', '.join(sorted(allowed))}; "
+                f"remove {', '.join(sorted(given - allowed))}"
+            )
+        if self.dist == "bernoulli" and self.p is None:
+            raise ValueError("a bernoulli covariate needs p, e.g. {dist: bernoulli, p: 0.4}")
+        if self.dist == "uniform" and (self.low if self.low is not None else 0.0) >= (
+            self.high if self.high is not None else 1.0
+        ):
+            raise ValueError("a uniform covariate needs low < high")
+        return self
+
+
+class DesignSpec(_Strict):
+    """Covariates of a regression model, drawn afresh for every replication."""
+
+    intercept: bool = True
+    covariates: tuple[CovariateSpec, ...] = ()
 
 
 class ModelEntry(_Strict):
@@ -67,6 +120,7 @@ class ModelEntry(_Strict):
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
     expect: dict[str, dict[str, Union[Verdict, dict[str, Verdict]]]] = Field(default_factory=dict)
     derived: dict[str, str] = Field(default_factory=dict)
+    design: DesignSpec | None = None
 
     @field_validator("params")
     @classmethod
@@ -517,6 +571,18 @@ def _model_problems(config: StudyConfig):
         except ModelError:
             yield base + ("model",), unknown_model_message(entry.model)
             continue
+        if entry.design is not None:
+            if model.specialize is None:
+                yield base + ("design",), (
+                    f"model {model.name!r} takes no design (only regression models do); "
+                    "remove the design block"
+                )
+                continue
+            design = entry.design
+            if not design.intercept and not design.covariates:
+                yield base + ("design",), "a design needs an intercept or at least one covariate"
+                continue
+            model = get_model(entry.model, design)
         names = model.param_names
         unknown = [key for key in entry.params if key not in names]
         for key in unknown:
@@ -557,6 +623,20 @@ def _model_problems(config: StudyConfig):
         for j, spec in enumerate(entry.estimators):
             if isinstance(spec, str) and spec not in model.estimators:
                 yield base + ("estimators", j), model.unknown_estimator_message(spec)
+            elif isinstance(spec, ConfiguredEstimator):
+                if spec.estimator not in model.estimators:
+                    yield base + ("estimators", j, "estimator"), model.unknown_estimator_message(
+                        spec.estimator
+                    )
+                    continue
+                allowed = model.estimators[spec.estimator].options
+                for key in spec.options:
+                    if key not in allowed:
+                        yield base + ("estimators", j, "options", key), (
+                            f"estimator {spec.estimator!r} of {model.name!r} takes no option "
+                            f"{key!r}{suggest(key, allowed)}; its options: "
+                            + (", ".join(f"{k} (default {v:g})" for k, v in allowed.items()) or "none")
+                        )
         for label in sorted({x for x in labels if labels.count(x) > 1}):
             yield base + ("estimators",), (
                 f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"

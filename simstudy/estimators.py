@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import json
 import inspect
 import sys
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from simstudy._version import __version__
-from simstudy.config import PluginEstimator
+from simstudy.config import ConfiguredEstimator, PluginEstimator
 from simstudy.errors import PluginError
 from simstudy.models._base import STATUS_CODES, Model, ModelError, se_slots
 from simstudy.models._registry import get_model
@@ -60,6 +61,16 @@ def resolve_estimator(
     if isinstance(spec, str):
         est = model.estimator(spec)
         return spec, est.fit, code_version(), f"simstudy.models.{model.name}:{est.fit.__name__}"
+    if isinstance(spec, ConfiguredEstimator):
+        est = model.estimator(spec.estimator)
+        settings = {**est.options, **spec.options}
+        if est.factory is None or not spec.options:
+            kernel = est.fit
+        else:
+            kernel = est.factory(**settings)
+        text = json.dumps(settings, sort_keys=True)
+        return (spec.label, kernel, f"{code_version()}+{text}",
+                f"simstudy.models.{model.name}:{spec.estimator}{text}")  # fmt: skip
     fit = load_plugin(spec.plugin, base_dir=base_dir, where=where)
     try:
         source = inspect.getsource(fit.py_func)

@@ -99,10 +99,13 @@ class Plan:
         return sum(len(c.estimators) for c in self.cells) * self.replications
 
 
-def data_key(seed: int, model: str, theta_json_text: str, n: int) -> str:
-    return _digest(
-        {"seed": seed, "model": model, "theta": theta_json_text, "n": n, "rng": RNG_SCHEME}
-    )
+def data_key(seed: int, model: str, theta_json_text: str, n: int, design: str = "") -> str:
+    """Hash of everything that determines a cell's samples (the design only when there is one,
+    so iid cells keep their keys)."""
+    payload = {"seed": seed, "model": model, "theta": theta_json_text, "n": n, "rng": RNG_SCHEME}
+    if design:
+        payload["design"] = design
+    return _digest(payload)
 
 
 def result_key(data_key_hex: str, estimator: str, version: str) -> str:
@@ -120,7 +123,7 @@ def make_plan(
     ``replications`` (default: the config's first round)."""
     cells = []
     for i, entry in enumerate(config.models):
-        model = get_model(entry.model)
+        model = get_model(entry.model, entry.design) if entry.design else get_model(entry.model)
         estimators = [
             resolve_estimator(
                 model, spec, base_dir=base_dir,
@@ -131,7 +134,8 @@ def make_plan(
         for theta in entry.grid(model.param_names):
             tj = theta_json(model, theta)
             for n in config.sample_sizes:
-                dk = data_key(config.seed, model.name, tj, n)
+                dk = data_key(config.seed, model.name, tj, n,
+                              model.design.describe() if model.design else "")  # fmt: skip
                 plans = tuple(
                     EstimatorPlan(
                         label=label,

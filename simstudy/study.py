@@ -526,20 +526,27 @@ class StudyResult:
             return pd.DataFrame()
         return pd.concat(frames, ignore_index=True)
 
-    def sample(self, model: str, theta: Mapping[str, float] | str, n: int, rep: int) -> np.ndarray:
-        """Regenerate replication ``rep``'s sample of a cell with plain NumPy."""
-        from simstudy import rng
+    def cell_model(self, cell: Mapping[str, Any]):
+        """The cell's model, specialized for its entry's design (regression models)."""
         from simstudy.models._registry import get_model
-        from simstudy.plan import theta_json
 
-        m = get_model(model)
-        tj = theta if isinstance(theta, str) else theta_json(m, {k: float(v) for k, v in theta.items()})
+        entry = cell.get("entry")
+        design = self.config.models[entry].design if entry is not None else None
+        return get_model(cell["model"], design) if design is not None else get_model(cell["model"])
+
+    def sample(self, model: str, theta: Mapping[str, float] | str, n: int, rep: int) -> np.ndarray:
+        """Regenerate replication ``rep``'s sample of a cell with plain NumPy (regression
+        models: rows (y, x_0, ..., x_{p-1}))."""
+        from simstudy import rng
+
+        wanted = json.loads(theta) if isinstance(theta, str) else {k: float(v) for k, v in theta.items()}
         for cell in self.cells:
-            if cell["model"] == model and cell["theta"] == tj and cell["n"] == n:
+            if cell["model"] == model and cell["n"] == n and json.loads(cell["theta"]) == wanted:
+                m = self.cell_model(cell)
                 gen = rng.numpy_generator(self.manifest["seed"], cell["key1"], rep, 0)
-                theta_arr = np.array([json.loads(tj)[p] for p in m.param_names])
+                theta_arr = np.array([wanted[p] for p in m.param_names])
                 return m.numpy_sample(gen, theta_arr, n)
-        raise StoreError(f"no cell {model} theta={tj} n={n} in {self.root}")
+        raise StoreError(f"no cell {model} theta={wanted} n={n} in {self.root}")
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> None:
@@ -591,8 +598,7 @@ def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
     import math as _math
 
     from simstudy import rng
-    from simstudy.estimators import fit as refit_one
-    from simstudy.models._registry import get_model
+    from simstudy.models._base import se_slots
 
     cells = result.cells
     if isinstance(cell, int) or (isinstance(cell, str) and cell.isdigit()):
@@ -611,7 +617,7 @@ def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
     reps = result.manifest["replications"]
     if not 0 <= rep < reps:
         raise StoreError(f"--rep {rep}: replications are 0..{reps - 1}")
-    model = get_model(entry["model"])
+    model = result.cell_model(entry)
     theta = json.loads(entry["theta"])
     theta_vec = np.array([theta[p] for p in model.param_names])
     gen = rng.numpy_generator(result.manifest["seed"], entry["key1"], rep, 0)
@@ -622,6 +628,11 @@ def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
         "min": float(q[0]), "q25": float(q[1]), "median": float(q[2]), "q75": float(q[3]),
         "max": float(q[4]), "distinct": int(np.unique(x).size),
     }  # fmt: skip
+    from simstudy.plan import make_plan
+
+    # Resolve the estimators exactly as the run did (built-ins, configured ones, plugins).
+    plan = make_plan(result.config, replications=reps)
+    kernels = {e.label: e.fit for c in plan.cells if c.data_key == entry["data_key"] for e in c.estimators}
     fits = []
     for label, info in entry["estimators"].items():
         table = result.store.read_stored(info["result_key"])
@@ -631,21 +642,22 @@ def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
             row = table.slice(int(hit[0]), 1).to_pylist()[0]
             stored = {k: row[k] for k in ("status", "n_iter", *model.param_names)}
             stored["status"] = STATUS_CODES.get(stored["status"], stored["status"])
-        source = info["source"]
-        reference = label if source.startswith("simstudy.models.") else source
-        fitted = refit_one(model, x, reference)
-        est = np.array([fitted.estimate[p] for p in model.param_names])
+        est = np.full(model.k, np.nan)
+        se = np.full(se_slots(model.k), np.nan)
+        code, n_iter = kernels[label](np.ascontiguousarray(x, dtype=np.float64), est, se)
         score = np.zeros(model.k)
         with np.errstate(all="ignore"):
             model.score(x, est, score)
-        refit = {"status": fitted.status, "n_iter": fitted.n_iter, **fitted.estimate}
+        refit = {"status": STATUS_CODES.get(int(code), str(code)), "n_iter": int(n_iter),
+                 **dict(zip(model.param_names, map(float, est)))}  # fmt: skip
         identical = stored is not None and all(
             (stored[k] == refit[k]) or (isinstance(stored[k], float) and _math.isnan(stored[k])
                                         and _math.isnan(refit[k]))
             for k in stored
         )  # fmt: skip
         fits.append({
-            "estimator": label, "stored": stored, "refit": refit, "se": fitted.se,
+            "estimator": label, "stored": stored, "refit": refit,
+            "se": dict(zip(model.param_names, map(float, se[: model.k]))),
             "identical": identical,
             "loglik_hat": float(model.loglik(x, est)) if np.all(np.isfinite(est)) else _math.nan,
             "loglik_true": float(model.loglik(x, theta_vec)),

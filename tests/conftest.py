@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 
 from simstudy import rng
-from simstudy.models._base import NO_DESIGN
 
 #: Study seed (Philox key word 0) of every test stream; tests pick distinct ``rep`` indices.
 TEST_SEED = 20261121
@@ -25,7 +24,7 @@ def _kernel_sample(model, theta, n, rep, *, key0=TEST_SEED, key1=TEST_CELL_KEY, 
     rng.init_stream(state, np.uint64(key0), np.uint64(key1), rep, substream)
     out = np.empty(n * model.data_width, dtype=np.float64)
     kernel = model.sample.py_func if python else model.sample
-    kernel(state, np.ascontiguousarray(theta, dtype=np.float64), NO_DESIGN, out)
+    kernel(state, np.ascontiguousarray(theta, dtype=np.float64), model.design_array, out)
     return out
 
 

@@ -37,7 +37,7 @@ def execute(tasks: list[Task], store: Store, *, progress=None,
         t0 = time.perf_counter()
         result = engine.run_block(
             cell.model, fits, cell.key0, cell.key1, cell.theta_array, cell.n,
-            task.start, task.stop,
+            task.start, task.stop, cell.model.design_array,
         )  # fmt: skip
         timings[cell.data_key]["seconds"] += time.perf_counter() - t0
         timings[cell.data_key]["replications"] += task.stop - task.start

@@ -105,11 +105,17 @@ class Param:
 
 @dataclass(frozen=True)
 class Estimator:
-    """A named estimator of a model: a Numba ``fit`` kernel and a one-line description."""
+    """A named estimator of a model: a Numba ``fit`` kernel and a one-line description.
+
+    An estimator with settings (e.g. a gradient-ascent step) declares their defaults in
+    ``options`` and a ``factory(**options)`` returning the fit kernel for other values.
+    """
 
     name: str
     fit: Any
     doc: str
+    options: Mapping[str, float] = field(default_factory=dict)
+    factory: Callable[..., Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,16 @@ class Model:
     absent_estimators: Mapping[str, str] = field(default_factory=dict)
     #: values per observation in the sample buffer (1 for iid models)
     data_width: int = 1
+    #: regression models: ``specialize(design_spec) -> Model`` for a config's ``design:``
+    #: (parameters b0..bp follow the design); None for iid models
+    specialize: Callable[[Any], "Model"] | None = None
+    #: the design this model was specialized for (a simstudy.models._design.Design), if any
+    design: Any = None
+
+    @property
+    def design_array(self) -> np.ndarray:
+        """The design as the sample kernel receives it (empty for iid models)."""
+        return NO_DESIGN if self.design is None else self.design.encode()
 
     @property
     def param_names(self) -> tuple[str, ...]:

@@ -8,23 +8,44 @@ import importlib
 from simstudy.models._base import Model, ModelError
 
 #: Built-in model modules, in the order ``simstudy models`` lists them.
-BUILTIN = ("bernoulli", "normal", "exponential", "poisson", "gamma")
+BUILTIN = (
+    "bernoulli", "normal", "exponential", "poisson", "gamma",
+    # numerical families and the non-regular model
+    "weibull", "beta", "negative_binomial", "student_t", "cauchy", "lognormal", "laplace",
+    "categorical", "uniform",
+)
+
+#: Regression models: data rows (y, x); a config's ``design:`` block specializes them.
+REGRESSION = ("linear_gaussian", "logistic", "poisson_regression")
 
 _CACHE: dict[str, Model] = {}
 
 
-def get_model(name: str) -> Model:
-    """The registered :class:`Model` called ``name`` (ModelError with a suggestion if none)."""
+def _all() -> tuple[str, ...]:
+    return BUILTIN + REGRESSION
+
+
+def get_model(name: str, design=None) -> Model:
+    """The registered :class:`Model` called ``name`` (ModelError with a suggestion if none).
+
+    Regression models are specialized for ``design`` (the config's ``design:`` block; their
+    default design when None); iid models reject a design.
+    """
     if name not in _CACHE:
-        if name not in BUILTIN:
+        if name not in _all():
             raise ModelError(unknown_model_message(name))
         module = importlib.import_module(f"simstudy.models.{name}")
         _CACHE[name] = module.MODEL
-    return _CACHE[name]
+    model = _CACHE[name]
+    if design is None:
+        return model
+    if model.specialize is None:
+        raise ModelError(f"model {name!r} takes no design (it is not a regression model)")
+    return model.specialize(design)
 
 
 def list_models() -> list[str]:
-    return list(BUILTIN)
+    return list(_all())
 
 
 def suggest(name: str, choices) -> str:
@@ -34,4 +55,4 @@ def suggest(name: str, choices) -> str:
 
 
 def unknown_model_message(name: str) -> str:
-    return f"unknown model {name!r}{suggest(name, BUILTIN)}; available: {', '.join(BUILTIN)}"
+    return f"unknown model {name!r}{suggest(name, _all())}; available: {', '.join(_all())}"

@@ -1,0 +1,312 @@
+"""Generalized linear models with canonical links (logistic, Poisson): the shared kernels.
+
+Data are rows (y, x_0, ..., x_{p-1}) (see :mod:`simstudy.models._design`). For a canonical
+link the observed and expected information coincide, XᵀWX with W = Var(y | x)
+(McCullagh & Nelder, *Generalized Linear Models*, 2nd ed., §2.5):
+logistic μ = 1/(1+e^{-η}), W = μ(1-μ); Poisson μ = e^η, W = μ.
+
+Newton-Raphson (= IRLS here) from β = 0 with step halving (the step is halved until the
+log-likelihood does not decrease, at most ``MAX_HALVINGS`` times); converged when the Newton
+decrement dᵀg (which is 2 × the predicted log-likelihood gain) falls below ``NEWTON_TOL``·|ℓ|,
+and then takes that last step (quadratic convergence puts it at rounding level);
+at most ``MAX_ITER`` iterations.
+
+Non-existence of the MLE is detected, not guessed from iteration caps: once the iterates make
+some |η_i| > ``DIVERGENCE_ETA`` (fitted probabilities within 1e-13 of 0 or 1, or a Poisson mean
+below e^-30), the direction a = β/‖β‖ is tested as a certificate. Logistic: (2y_i - 1)·x_iᵀa >= 0
+for every i is (quasi-)complete separation (Albert & Anderson 1984), along which the likelihood
+rises to its supremum without attaining it. Poisson: x_iᵀa <= 0 for all i, = 0 wherever
+y_i > 0 and < 0 somewhere (the likelihood rises as t→∞ along a; Haberman 1973). A certified
+direction gives ``no_mle``; divergence without a certificate gives ``not_converged``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from simstudy._jit import jit
+from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK
+from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
+from simstudy.special import gammaln
+
+LOGISTIC, POISSON = 0, 1
+MAX_ITER = 100
+MAX_HALVINGS = 40
+#: Stop when the Newton decrement is below this × max(1, |ℓ|): about 100 ulps of ℓ, above the
+#: rounding floor of a sum of n terms (a tighter bound stalls there) and, the decrement being
+#: quadratic in the remaining error, an error in β of about sqrt(1e-14·|ℓ|/λ_min(XᵀWX)) ~ 1e-8.
+NEWTON_TOL = 1e-14
+DIVERGENCE_ETA = 30.0
+#: tolerance of the certificate's sign tests, relative to max |x_iᵀa|
+CERTIFICATE_RTOL = 1e-7
+
+
+@jit
+def eta_at(x, i, width, beta):
+    eta = 0.0
+    for j in range(width - 1):
+        eta += x[i * width + 1 + j] * beta[j]
+    return eta
+
+
+@jit
+def mean_of(eta, family):
+    if family == LOGISTIC:
+        return 1.0 / (1.0 + np.exp(-eta))
+    return np.exp(eta)
+
+
+@jit
+def loglik_term(y, eta, family):
+    """ℓ_i: logistic y·η - log(1 + e^η) (stable form), Poisson y·η - e^η - log y!."""
+    if family == LOGISTIC:
+        return y * eta - (max(eta, 0.0) + np.log1p(np.exp(-abs(eta))))
+    return y * eta - np.exp(eta) - gammaln(y + 1.0)
+
+
+@jit
+def total_loglik(x, beta, family):
+    width = beta.size + 1
+    n = x.size // width
+    total = 0.0
+    for i in range(n):
+        total += loglik_term(x[i * width], eta_at(x, i, width, beta), family)
+    return total
+
+
+@jit
+def total_score(x, beta, family, out):
+    width = beta.size + 1
+    n = x.size // width
+    for j in range(beta.size):
+        out[j] = 0.0
+    for i in range(n):
+        r = x[i * width] - mean_of(eta_at(x, i, width, beta), family)
+        for j in range(beta.size):
+            out[j] += r * x[i * width + 1 + j]
+
+
+@jit
+def information(x, beta, family, out):
+    """XᵀWX at β (observed = expected for a canonical link)."""
+    p = beta.size
+    width = p + 1
+    n = x.size // width
+    out[:, :] = 0.0
+    for i in range(n):
+        mu = mean_of(eta_at(x, i, width, beta), family)
+        w = mu * (1.0 - mu) if family == LOGISTIC else mu
+        for a in range(p):
+            xa = w * x[i * width + 1 + a]
+            for b in range(a + 1):
+                out[a, b] += xa * x[i * width + 1 + b]
+    for a in range(p):
+        for b in range(a):
+            out[b, a] = out[a, b]
+
+
+@jit
+def certified_divergence(x, beta, family):
+    """True if β's direction certifies that no MLE exists (see the module docstring)."""
+    p = beta.size
+    width = p + 1
+    n = x.size // width
+    norm = 0.0
+    for j in range(p):
+        norm += beta[j] * beta[j]
+    norm = np.sqrt(norm)
+    if not norm > 0.0:
+        return False
+    scale = 0.0
+    for i in range(n):
+        scale = max(scale, abs(eta_at(x, i, width, beta)) / norm)
+    tol = CERTIFICATE_RTOL * max(scale, 1e-300)
+    some_negative = False
+    for i in range(n):
+        a = eta_at(x, i, width, beta) / norm
+        y = x[i * width]
+        if family == LOGISTIC:
+            if (2.0 * y - 1.0) * a < -tol:
+                return False
+        else:
+            if a > tol or (y > 0.0 and a < -tol):
+                return False
+            if a < -tol:
+                some_negative = True
+    return family == LOGISTIC or some_negative
+
+
+@jit
+def _max_abs_eta(x, beta):
+    width = beta.size + 1
+    n = x.size // width
+    m = 0.0
+    for i in range(n):
+        m = max(m, abs(eta_at(x, i, width, beta)))
+    return m
+
+
+@jit
+def _degenerate_response(x, width, family):
+    """All y equal (logistic) or all y = 0 (Poisson): the MLE does not exist."""
+    n = x.size // width
+    first = x[0]
+    for i in range(n):
+        y = x[i * width]
+        if family == POISSON and y != 0.0:
+            return False
+        if family == LOGISTIC and y != first:
+            return False
+    return True
+
+
+@jit
+def fail(out_theta, out_se, status, n_iter):
+    for j in range(out_theta.size):
+        out_theta[j] = np.nan
+    for j in range(out_se.size):
+        out_se[j] = np.nan
+    return (status, n_iter)
+
+
+@jit
+def write_covariance_se(cov, out_se):
+    """SEs and correlations (upper triangle, row by row) of a p×p covariance into out_se."""
+    p = cov.shape[0]
+    for j in range(p):
+        out_se[j] = np.sqrt(cov[j, j])
+    slot = p
+    for a in range(p):
+        for b in range(a + 1, p):
+            out_se[slot] = cov[a, b] / np.sqrt(cov[a, a] * cov[b, b])
+            slot += 1
+
+
+@jit
+def newton(x, out_theta, out_se, family):
+    """The MLE by Newton-Raphson with step halving (module docstring); (status, n_iter)."""
+    p = out_theta.size
+    width = p + 1
+    n = x.size // width
+    if n <= p or _degenerate_response(x, width, family):
+        return fail(out_theta, out_se, NO_MLE, 0)
+    beta = np.zeros(p)
+    trial = np.empty(p)
+    grad = np.empty(p)
+    step = np.empty(p)
+    info = np.empty((p, p))
+    chol = np.empty((p, p))
+    ll = total_loglik(x, beta, family)
+    for it in range(1, MAX_ITER + 1):
+        total_score(x, beta, family, grad)
+        information(x, beta, family, info)
+        if not cholesky(info, chol):
+            if certified_divergence(x, beta, family):
+                return fail(out_theta, out_se, NO_MLE, it)
+            return fail(out_theta, out_se, NOT_CONVERGED, it)
+        cholesky_solve(chol, grad, step)
+        decrement = 0.0
+        for j in range(p):
+            decrement += step[j] * grad[j]
+        if decrement <= NEWTON_TOL * max(1.0, abs(ll)):
+            # Take this last, tiny Newton step: convergence is quadratic, so it lands at
+            # rounding level; then the SEs from the information there.
+            for j in range(p):
+                out_theta[j] = beta[j] + step[j]
+            information(x, out_theta, family, info)
+            if not cholesky(info, chol):
+                return fail(out_theta, out_se, NOT_CONVERGED, it)
+            cov = np.empty((p, p))
+            cholesky_inverse(chol, cov)
+            write_covariance_se(cov, out_se)
+            return (OK, it)
+        t = 1.0
+        for _ in range(MAX_HALVINGS):
+            for j in range(p):
+                trial[j] = beta[j] + t * step[j]
+            new_ll = total_loglik(x, trial, family)
+            if new_ll >= ll:
+                break
+            t *= 0.5
+        else:
+            return fail(out_theta, out_se, NOT_CONVERGED, it)
+        beta[:] = trial
+        ll = new_ll
+        if _max_abs_eta(x, beta) > DIVERGENCE_ETA and certified_divergence(x, beta, family):
+            return fail(out_theta, out_se, NO_MLE, it)
+    return fail(out_theta, out_se, NOT_CONVERGED, MAX_ITER)
+
+
+@jit
+def gradient_ascent(x, out_theta, out_se, family, rate, max_iter, tol):
+    """Plain gradient ascent on ℓ/n: β ← β + rate·∇ℓ(β)/n from β = 0, until ‖∇ℓ/n‖∞ < tol
+    (``not_converged`` after ``max_iter`` steps): the textbook learner, whose iteration counts
+    and failures a study makes visible. SEs from the information at the final β."""
+    p = out_theta.size
+    width = p + 1
+    n = x.size // width
+    if n <= p or _degenerate_response(x, width, family):
+        return fail(out_theta, out_se, NO_MLE, 0)
+    beta = np.zeros(p)
+    grad = np.empty(p)
+    for it in range(1, max_iter + 1):
+        total_score(x, beta, family, grad)
+        worst = 0.0
+        for j in range(p):
+            worst = max(worst, abs(grad[j]) / n)
+        if worst < tol:
+            info = np.empty((p, p))
+            chol = np.empty((p, p))
+            information(x, beta, family, info)
+            for j in range(p):
+                out_theta[j] = beta[j]
+            if not cholesky(info, chol):
+                return fail(out_theta, out_se, NOT_CONVERGED, it)
+            cov = np.empty((p, p))
+            cholesky_inverse(chol, cov)
+            write_covariance_se(cov, out_se)
+            return (OK, it)
+        for j in range(p):
+            beta[j] += rate * grad[j] / n
+        if not np.isfinite(beta[0]):
+            return fail(out_theta, out_se, NOT_CONVERGED, it)
+    if certified_divergence(x, beta, family):
+        return fail(out_theta, out_se, NO_MLE, max_iter)
+    for j in range(p):
+        out_theta[j] = beta[j]
+    return (NOT_CONVERGED, max_iter)
+
+
+def gradient_ascent_factory(family: int):
+    """``factory(rate, max_iter, tol)`` -> a fit kernel running :func:`gradient_ascent` with
+    those settings (compiled once per distinct setting, then cached on disk)."""
+    from simstudy._jit import fit_kernel
+
+    def factory(rate: float, max_iter: float, tol: float):
+        rate, max_iter, tol = float(rate), int(max_iter), float(tol)
+
+        @fit_kernel
+        def fit_gradient_ascent_with(x, out_theta, out_se):
+            return gradient_ascent(x, out_theta, out_se, family, rate, max_iter, tol)
+
+        return fit_gradient_ascent_with
+
+    return factory
+
+
+def monte_carlo_fisher(design, beta, family: int, draws: int, seed: int = 20261121) -> np.ndarray:
+    """E[w(η) x xᵀ] per observation by averaging over ``draws`` design draws (fixed seed):
+    relative MCSE about sqrt(Var(w x_a x_b)/draws)/|entry|, ~1e-3 at 1e6 draws."""
+    gen = np.random.Generator(np.random.Philox(seed))
+    out = np.zeros((design.p, design.p))
+    chunk = 200_000
+    done = 0
+    while done < draws:
+        m = min(chunk, draws - done)
+        xs = design.draw_numpy(gen, m)
+        eta = xs @ beta
+        mu = 1.0 / (1.0 + np.exp(-eta)) if family == LOGISTIC else np.exp(eta)
+        w = mu * (1.0 - mu) if family == LOGISTIC else mu
+        out += (xs * w[:, None]).T @ xs
+        done += m
+    return out / draws
