@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p_plan.add_argument("--threads", type=int)
     sub.add_parser("models", help="list the models, their parameters and estimators")
     p_chk = sub.add_parser("check-model", help="self-check a model's score, information and MLE")
-    p_chk.add_argument("name")
+    p_chk.add_argument("name", help="a model name, or a plugin model 'package.module:MyModel'")
     p_chk.add_argument("--theta", help="parameters as name=value,... (default: typical values)")
     return parser
 
@@ -295,7 +295,12 @@ def cmd_check_model(args) -> int:
     from simstudy.models import get_model
     from simstudy.testing import check_model, typical_theta
 
-    model = get_model(args.name)
+    if ":" in args.name:  # a plugin model "package.module:MyModel"
+        from simstudy.models._registry import load_plugin_model
+
+        model = load_plugin_model(args.name, base_dir=Path.cwd())
+    else:
+        model = get_model(args.name)
     theta = typical_theta(model)
     if args.theta:
         values = dict(typical_theta_pairs(model, theta))

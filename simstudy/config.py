@@ -114,7 +114,9 @@ class DesignSpec(_Strict):
 class ModelEntry(_Strict):
     """One data-generating model with its parameter grid, estimators and expected verdicts."""
 
-    model: str
+    model: str | None = None
+    #: a user-defined model instead of a built-in one: "package.module:MyModel"
+    plugin: str | None = Field(default=None, pattern=PLUGIN_PATTERN)
     # Strict floats: a YAML bool (`yes`) or a quoted number is an error, not silently 1.0 / 0.3.
     params: dict[str, Union[StrictFloat, list[StrictFloat]]]
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
@@ -130,6 +132,20 @@ class ModelEntry(_Strict):
                 # A custom type carries the parameter name so the message points at its line.
                 raise PydanticCustomError("empty_sweep", "empty sweep for {key}", {"key": key})
         return value
+
+    @model_validator(mode="after")
+    def _model_or_plugin(self) -> "ModelEntry":
+        if (self.model is None) == (self.plugin is None):
+            raise ValueError(
+                "give either `model: NAME` (a built-in model, see `simstudy models`) or "
+                "`plugin: 'package.module:MyModel'` (a user-defined model), not both or neither"
+            )
+        return self
+
+    @property
+    def model_ref(self) -> str:
+        """The built-in model's name or the plugin reference."""
+        return self.model if self.model is not None else self.plugin
 
     @field_validator("estimators")
     @classmethod
@@ -281,11 +297,17 @@ def load_config(path: str | Path, *, check_models: bool = True) -> StudyConfig:
                 for key_path, first, line in duplicates
             )
         )
-    return parse_config(data, source=str(path), text=text, check_models=check_models)
+    return parse_config(data, source=str(path), text=text, check_models=check_models,
+                        base_dir=path.resolve().parent)  # fmt: skip
 
 
 def parse_config(
-    data: Any, *, source: str = "<config>", text: str | None = None, check_models: bool = True
+    data: Any,
+    *,
+    source: str = "<config>",
+    text: str | None = None,
+    check_models: bool = True,
+    base_dir: Path | None = None,
 ) -> StudyConfig:
     """Validate already-parsed config data (a dict as from YAML)."""
     locator = _Locator(source, text)
@@ -303,7 +325,7 @@ def parse_config(
     except ValidationError as exc:
         raise StudyConfigError(_format_validation(exc, data, locator)) from None
     if check_models:
-        problems = list(_model_problems(config))
+        problems = list(_model_problems(config, base_dir))
         if problems:
             raise StudyConfigError(
                 "\n".join(locator.message(path, msg) for path, msg in problems)
@@ -559,20 +581,28 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
     return "\n".join(locator.message(path, text) for path, text in messages.items())
 
 
-def _model_problems(config: StudyConfig):
+def _model_problems(config: StudyConfig, base_dir=None):
     """(key path, message) for every model-level problem: names, parameters, estimators."""
-    from simstudy.models._registry import get_model, suggest, unknown_model_message
+    from simstudy.errors import PluginError
+    from simstudy.models._registry import get_model, load_plugin_model, suggest, unknown_model_message
     from simstudy.models._base import ModelError
 
     for i, entry in enumerate(config.models):
         base = ("models", i)
-        try:
-            model = get_model(entry.model)
-        except ModelError:
-            yield base + ("model",), unknown_model_message(entry.model)
-            continue
+        if entry.plugin is not None:
+            try:
+                model = load_plugin_model(entry.plugin, base_dir=base_dir)
+            except PluginError as exc:
+                yield base + ("plugin",), str(exc)
+                continue
+        else:
+            try:
+                model = get_model(entry.model)
+            except ModelError:
+                yield base + ("model",), unknown_model_message(entry.model)
+                continue
         if entry.design is not None:
-            if model.specialize is None:
+            if entry.plugin is not None or model.specialize is None:
                 yield base + ("design",), (
                     f"model {model.name!r} takes no design (only regression models do); "
                     "remove the design block"
@@ -582,7 +612,7 @@ def _model_problems(config: StudyConfig):
             if not design.intercept and not design.covariates:
                 yield base + ("design",), "a design needs an intercept or at least one covariate"
                 continue
-            model = get_model(entry.model, design)
+            model = get_model(entry.model, design)  # a regression model for this design
         names = model.param_names
         unknown = [key for key in entry.params if key not in names]
         for key in unknown:

@@ -88,9 +88,8 @@ def code_version() -> str:
     return f"{__version__}+{source_fingerprint()}"
 
 
-def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "plugin") -> Any:
-    """Import ``package.module:function`` (also from the config's folder) and check it is a
-    Numba-jitted fit kernel ``f(x, out_theta, out_se) -> (status, n_iter)``."""
+def import_reference(reference: str, *, base_dir: Path | None = None, where: str = "plugin") -> Any:
+    """The object ``package.module:attribute`` names (the config's folder is searched too)."""
     module_name, _, attr = reference.partition(":")
     added = False
     if base_dir is not None and str(base_dir) not in sys.path:
@@ -115,6 +114,13 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
             f"{where}: module {module_name!r} has no attribute {attr!r}{suggest(attr, public)}; "
             f"it defines: {', '.join(sorted(public)) or 'nothing public'}"
         )
+    return fit
+
+
+def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "plugin") -> Any:
+    """Import ``package.module:function`` (also from the config's folder) and check it is a
+    Numba-jitted fit kernel ``f(x, out_theta, out_se) -> (status, n_iter)``."""
+    fit = import_reference(reference, base_dir=base_dir, where=where)
     if not hasattr(fit, "py_func") or not hasattr(fit, "compile"):
         raise PluginError(
             f"{where}: plugin {reference!r} must be a Numba-jitted function; decorate it "

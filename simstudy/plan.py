@@ -21,7 +21,7 @@ from simstudy._version import __version__
 from simstudy.config import StudyConfig
 from simstudy.estimators import resolve_estimator
 from simstudy.models._base import Model
-from simstudy.models._registry import get_model
+from simstudy.models._registry import entry_model
 
 #: Names the random-number scheme; part of every data key, so a change of scheme never mixes.
 RNG_SCHEME = "philox4x64-10;counter=[block,0,rep,substream];numpy-generator-algorithms;v1"
@@ -123,7 +123,7 @@ def make_plan(
     ``replications`` (default: the config's first round)."""
     cells = []
     for i, entry in enumerate(config.models):
-        model = get_model(entry.model, entry.design) if entry.design else get_model(entry.model)
+        model = entry_model(entry, base_dir=base_dir)
         estimators = [
             resolve_estimator(
                 model, spec, base_dir=base_dir,

@@ -169,7 +169,7 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
         if lock.took_over:
             say(f"took over a stale lock of PID {lock.took_over.get('pid')} (that run had died)")
         return _compute(cfg, plan, store, root, reps, force=force, block_size=block_size,
-                        progress=progress, say=say)  # fmt: skip
+                        progress=progress, say=say, config_dir=base_dir)  # fmt: skip
 
 
 def _check_same_code(store: Store, plan, force: bool) -> None:
@@ -198,7 +198,7 @@ def _check_same_code(store: Store, plan, force: bool) -> None:
 
 
 def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_size, progress,
-             say) -> "StudyResult":  # fmt: skip
+             say, config_dir=None) -> "StudyResult":  # fmt: skip
     """Compute the missing blocks (under the study lock) and rewrite the manifest."""
     import numba
 
@@ -244,7 +244,7 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_siz
     n_of = {c.data_key: c.n for c in plan.cells}
     summary.computed_replications = sum(int(t["replications"]) for t in timings.values())
     summary.computed_samples = sum(int(t["replications"]) * n_of[k] for k, t in timings.items())
-    manifest = _manifest(plan, store, timings, summary)
+    manifest = _manifest(plan, store, timings, summary, config_dir)
     store.write_manifest(manifest)
     summary.cells = manifest["cells"]
     result = StudyResult(root)
@@ -345,7 +345,7 @@ def _progress_bar(tasks):
     return _Bar(tasks)
 
 
-def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any]:
+def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None) -> dict[str, Any]:
     old = store.read_manifest()
     old_cells = {c["data_key"]: c for c in old.get("cells", [])}
     cells = []
@@ -366,6 +366,7 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
         entry = {
             "entry": cell.entry,
             "model": cell.model.name,
+            "plugin": cell.model.tags.get("plugin"),
             "theta": cell.theta_json,
             "n": cell.n,
             "params": list(cell.model.param_names),
@@ -409,6 +410,7 @@ def _manifest(plan, store: Store, timings, summary: RunSummary) -> dict[str, Any
         "study": plan.config.name,
         "seed": plan.config.seed,
         "code_version": code_version(),
+        "config_dir": str(config_dir) if config_dir else None,
         "replications": plan.replications,
         "rng": {"scheme": _rng_scheme(), "key": "[seed, key1]", "replay": REPLAY_RECIPE},
         "environment": environment(),
@@ -527,12 +529,14 @@ class StudyResult:
         return pd.concat(frames, ignore_index=True)
 
     def cell_model(self, cell: Mapping[str, Any]):
-        """The cell's model, specialized for its entry's design (regression models)."""
-        from simstudy.models._registry import get_model
+        """The cell's model: built-in (specialized for its entry's design) or a plugin."""
+        from simstudy.models._registry import entry_model, get_model
 
-        entry = cell.get("entry")
-        design = self.config.models[entry].design if entry is not None else None
-        return get_model(cell["model"], design) if design is not None else get_model(cell["model"])
+        index = cell.get("entry")
+        if index is None:
+            return get_model(cell["model"])
+        config_dir = self.manifest.get("config_dir")
+        return entry_model(self.config.models[index], base_dir=Path(config_dir) if config_dir else None)
 
     def sample(self, model: str, theta: Mapping[str, float] | str, n: int, rep: int) -> np.ndarray:
         """Regenerate replication ``rep``'s sample of a cell with plain NumPy (regression
@@ -631,7 +635,8 @@ def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
     from simstudy.plan import make_plan
 
     # Resolve the estimators exactly as the run did (built-ins, configured ones, plugins).
-    plan = make_plan(result.config, replications=reps)
+    config_dir = result.manifest.get("config_dir")
+    plan = make_plan(result.config, replications=reps, base_dir=Path(config_dir) if config_dir else None)
     kernels = {e.label: e.fit for c in plan.cells if c.data_key == entry["data_key"] for e in c.estimators}
     fits = []
     for label, info in entry["estimators"].items():

@@ -68,7 +68,7 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
     z = float(stats.norm.ppf(1.0 - checks.alpha))
     reps = int(manifest["replications"])
     tags = {c["model"]: (c["regular"], c["rate"]) for c in manifest["cells"]}
-    expect = _expectations(config)
+    expect = _expectations(config, manifest)
     per_n = metrics[metrics.n.notna() & (metrics.param != JOINT)]
     trends = metrics[metrics.n.isna()]
     rows = []
@@ -186,11 +186,15 @@ def _resolve_normality(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return frame
 
 
-def _expectations(config: StudyConfig) -> dict[tuple[str, str], dict[str, str]]:
+def _expectations(config: StudyConfig, manifest: dict) -> dict[tuple[str, str], dict[str, str]]:
+    """{(model name as in the tables, estimator label): expectations}; the manifest maps each
+    config entry to its model's name (a plugin model names itself)."""
+    names = {c["entry"]: c["model"] for c in manifest["cells"] if c.get("entry") is not None}
     out: dict[tuple[str, str], dict[str, str]] = {}
-    for entry in config.models:
+    for index, entry in enumerate(config.models):
+        name = names.get(index, entry.model)
         for label in entry.estimator_labels():
-            out.setdefault((entry.model, label), {}).update(entry.expect.get(label, {}))
+            out.setdefault((name, label), {}).update(entry.expect.get(label, {}))
     return out
 
 

@@ -11,10 +11,13 @@ from simstudy.models._base import (
     Model,
     ModelError,
     Param,
+    POSITIVE,
+    REAL,
+    UNIT_OPEN,
 )
 from simstudy.models._registry import get_model, list_models
 
 __all__ = [
     "BOUNDARY", "NO_MLE", "NOT_CONVERGED", "OK", "STATUS_CODES", "Estimator", "Interval",
-    "Model", "ModelError", "Param", "get_model", "list_models",
+    "Model", "ModelError", "POSITIVE", "Param", "REAL", "UNIT_OPEN", "get_model", "list_models",
 ]

@@ -44,6 +44,28 @@ def get_model(name: str, design=None) -> Model:
     return model.specialize(design)
 
 
+_PLUGINS: dict[str, Model] = {}
+
+
+def load_plugin_model(reference: str, *, base_dir=None) -> Model:
+    """A user-defined model from ``"package.module:MyModel"`` (imported from PYTHONPATH or the
+    config's folder); see :mod:`simstudy.models._plugin` for the contract and fallbacks."""
+    if reference not in _PLUGINS:
+        from simstudy.estimators import import_reference
+        from simstudy.models._plugin import build_model
+
+        obj = import_reference(reference, base_dir=base_dir, where=f"plugin model {reference!r}")
+        _PLUGINS[reference] = build_model(obj, reference)
+    return _PLUGINS[reference]
+
+
+def entry_model(entry, *, base_dir=None) -> Model:
+    """The model of a config entry: a plugin, or a built-in specialized for its design."""
+    if getattr(entry, "plugin", None):
+        return load_plugin_model(entry.plugin, base_dir=base_dir)
+    return get_model(entry.model, entry.design) if entry.design else get_model(entry.model)
+
+
 def list_models() -> list[str]:
     return list(_all())
 

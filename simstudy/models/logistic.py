@@ -136,6 +136,8 @@ def fit_mse_loss(x, out_theta, out_se):
     p = out_theta.size
     width = p + 1
     n = x.size // width
+    if n <= p or _glm._degenerate_response(x, width, FAMILY):
+        return _glm.fail(out_theta, out_se, NO_MLE, 0)
     beta = np.zeros(p)
     trial = np.empty(p)
     jtr = np.empty(p)
