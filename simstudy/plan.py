@@ -17,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from simstudy._version import __version__
 from simstudy.config import StudyConfig
 from simstudy.estimators import resolve_estimator
 from simstudy.models._base import Model

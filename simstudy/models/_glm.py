@@ -294,6 +294,75 @@ def gradient_ascent_factory(family: int):
     return factory
 
 
+def glm_model(*, name: str, family: int, design, make_model, sample, loglik, score, fit_mle,
+              fit_gradient_ascent, ga_defaults: tuple[float, int, float], draw_y, row_logpmf,
+              statsmodels_family: str, typical: tuple[float, float], extra_estimators=None,
+              coefficient_doc: str, doc: str):  # fmt: skip
+    """The :class:`Model` of a canonical-link GLM for one design: what logistic and Poisson
+    regression share (Fisher information by a cached Monte Carlo average, the NumPy oracle,
+    the statsmodels reference MLE, the estimators); each module passes only what differs."""
+    import functools
+
+    from simstudy.models._base import REAL, Estimator, Model, Param
+    from simstudy.models._design import FISHER_DRAWS, covariate_generator, linear_predictor_numpy
+
+    p = design.p
+    rate, max_iter, tol = ga_defaults
+
+    @functools.lru_cache(maxsize=64)
+    def _fisher(beta: tuple) -> np.ndarray:
+        return monte_carlo_fisher(design, np.array(beta), family, FISHER_DRAWS)
+
+    def fisher(theta, out):
+        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]))
+
+    def numpy_sample(gen, theta, n, design_array=None):
+        covariates = design.draw_numpy(covariate_generator(gen), n)
+        y = draw_y(gen, linear_predictor_numpy(covariates, theta[:p]))
+        return np.column_stack([y, covariates]).ravel()
+
+    def reference_mle(x):
+        """statsmodels by Newton to 1e-12: an independent implementation (a test-time
+        dependency, in the [dev] extra)."""
+        import statsmodels.api as sm
+
+        rows = np.asarray(x).reshape(-1, p + 1)
+        fit = getattr(sm, statsmodels_family)(rows[:, 0], rows[:, 1:])
+        return np.asarray(fit.fit(method="newton", tol=1e-12, maxiter=200, disp=0).params)
+
+    class _RowDensity:
+        """log P(y_i | x_i) per observation of a flat (y, x...) buffer, SciPy-style."""
+
+        def __init__(self, beta):
+            self.beta = np.asarray(beta)
+            self.dist = type("dist", (), {"name": name})
+
+        def logpdf(self, x):
+            rows = np.asarray(x, dtype=np.float64).reshape(-1, self.beta.size + 1)
+            return row_logpmf(rows[:, 0], linear_predictor_numpy(rows[:, 1:], self.beta))
+
+    estimators = {"mle": Estimator("mle", fit_mle, "Newton-Raphson (IRLS) with step halving")}
+    estimators.update(extra_estimators or {})
+    estimators["gradient_ascent"] = Estimator(
+        "gradient_ascent", fit_gradient_ascent,
+        f"gradient ascent on ℓ/n, rate {rate:g}, at most {max_iter} steps",
+        options={"rate": rate, "max_iter": max_iter, "tol": tol},
+        factory=gradient_ascent_factory(family),
+    )  # fmt: skip
+    params = tuple(
+        Param(coef, REAL, typical=typical, doc=f"{coefficient_doc} of column {j} of X")
+        for j, coef in enumerate(design.coefficient_names())
+    )
+    return Model(
+        name=name, params=params, support=f"y given x ({name})", sample=sample, loglik=loglik,
+        score=score, fisher=fisher, estimators=estimators, numpy_sample=numpy_sample,
+        scipy_dist=lambda theta: _RowDensity(theta[:p]), reference_mle=reference_mle,
+        tags={"closed_form_mle": False, "regression": True, "fisher_monte_carlo_draws": FISHER_DRAWS},
+        doc=doc.format(design=design.describe()), data_width=p + 1, specialize=make_model,
+        design=design,
+    )  # fmt: skip
+
+
 def monte_carlo_fisher(design, beta, family: int, draws: int, seed: int = 20261121) -> np.ndarray:
     """E[w(η) x xᵀ] per observation by averaging over ``draws`` design draws (fixed seed):
     relative MCSE about sqrt(Var(w x_a x_b)/draws)/|entry|, ~1e-3 at 1e6 draws."""

@@ -7,7 +7,6 @@ MLE λ̂ = n / Σx with observed-information SE λ̂/√n; E[λ̂] = nλ/(n-1) (
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy import stats

@@ -13,25 +13,19 @@ computed once per (β, design) and cached (relative MCSE ~1e-3, recorded in the 
 
 from __future__ import annotations
 
-import functools
-import math
-
 import numpy as np
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models import _glm
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, REAL, Estimator, Model, Param
+from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
-    FISHER_DRAWS,
     Design,
-    covariate_generator,
     design_from_spec,
     draw_covariates,
     exact_exp,
     linear_predictor,
-    linear_predictor_numpy,
 )
 from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
 
@@ -186,83 +180,29 @@ def fit_mse_loss(x, out_theta, out_se):
     return _glm.fail(out_theta, out_se, NOT_CONVERGED, _glm.MAX_ITER)
 
 
-class _RowPmf:
-    """log P(y_i | x_i) per observation of a flat (y, x...) buffer, SciPy-style."""
+def _draw_y(gen, eta):
+    prob = 1.0 / (1.0 + exact_exp(-eta))
+    return (gen.random(eta.size) < prob).astype(np.float64)
 
-    def __init__(self, beta):
-        self.beta = np.asarray(beta)
 
-        class _Name:
-            name = "logistic regression"
-
-        self.dist = _Name
-
-    def logpdf(self, x):
-        rows = np.asarray(x, dtype=np.float64).reshape(-1, self.beta.size + 1)
-        eta = linear_predictor_numpy(rows[:, 1:], self.beta)
-        y = rows[:, 0]
-        out = y * eta - np.logaddexp(0.0, eta)
-        return np.where((y == 0.0) | (y == 1.0), out, -np.inf)
+def _row_logpmf(y, eta):
+    out = y * eta - np.logaddexp(0.0, eta)
+    return np.where((y == 0.0) | (y == 1.0), out, -np.inf)
 
 
 def make_model(spec=None) -> Model:
     """Logistic regression for a design (the config's ``design:``; default if None)."""
     design: Design = spec if isinstance(spec, Design) else design_from_spec(spec)
-    p = design.p
-
-    @functools.lru_cache(maxsize=64)
-    def _fisher(beta: tuple) -> np.ndarray:
-        return _glm.monte_carlo_fisher(design, np.array(beta), FAMILY, FISHER_DRAWS)
-
-    def fisher(theta, out):
-        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]))
-
-    def numpy_sample(gen, theta, n, design_array=None):
-        covariates = design.draw_numpy(covariate_generator(gen), n)
-        prob = 1.0 / (1.0 + exact_exp(-linear_predictor_numpy(covariates, theta[:p])))
-        y = (gen.random(n) < prob).astype(np.float64)
-        return np.column_stack([y, covariates]).ravel()
-
-    def reference_mle(x):
-        """statsmodels' Logit by Newton to 1e-12 (an independent implementation; a test-time
-        dependency, in the [dev] extra)."""
-        import statsmodels.api as sm
-
-        rows = np.asarray(x).reshape(-1, p + 1)
-        res = sm.Logit(rows[:, 0], rows[:, 1:]).fit(method="newton", tol=1e-12, maxiter=200, disp=0)
-        return np.asarray(res.params)
-
-    params = tuple(
-        Param(name, REAL, typical=(-1.0, 1.0), doc=f"log-odds coefficient of column {j} of X")
-        for j, name in enumerate(design.coefficient_names())
-    )
-    return Model(
-        name="logistic",
-        params=params,
-        support="y in {0, 1} given x",
-        sample=sample,
-        loglik=loglik,
-        score=score,
-        fisher=fisher,
-        estimators={
-            "mle": Estimator("mle", fit_mle, "Newton-Raphson (IRLS), step halving; BCE minimiser"),
-            "mse_loss": Estimator("mse_loss", fit_mse_loss, "least squares on σ(xᵀβ); sandwich SE"),
-            "gradient_ascent": Estimator(
-                "gradient_ascent", fit_gradient_ascent,
-                f"gradient ascent on ℓ/n, rate {GA_RATE:g}, at most {GA_MAX_ITER} steps",
-                options={"rate": GA_RATE, "max_iter": GA_MAX_ITER, "tol": GA_TOL},
-                factory=_glm.gradient_ascent_factory(FAMILY),
-            ),
-        },  # fmt: skip
-        numpy_sample=numpy_sample,
-        scipy_dist=lambda theta: _RowPmf(theta[:p]),
-        reference_mle=reference_mle,
-        tags={"closed_form_mle": False, "regression": True, "fisher_monte_carlo_draws": FISHER_DRAWS},
-        doc=f"P(y=1|x) = σ(xᵀβ) with x = {design.describe()}",
-        data_width=p + 1,
-        specialize=make_model,
-        design=design,
-    )
+    return _glm.glm_model(
+        name="logistic", family=FAMILY, design=design, make_model=make_model, sample=sample,
+        loglik=loglik, score=score, fit_mle=fit_mle, fit_gradient_ascent=fit_gradient_ascent,
+        ga_defaults=(GA_RATE, GA_MAX_ITER, GA_TOL), draw_y=_draw_y, row_logpmf=_row_logpmf,
+        statsmodels_family="Logit", typical=(-1.0, 1.0),
+        extra_estimators={
+            "mse_loss": Estimator("mse_loss", fit_mse_loss, "least squares on σ(xᵀβ); sandwich SE")
+        },
+        coefficient_doc="log-odds coefficient", doc="P(y=1|x) = σ(xᵀβ) with x = {design}",
+    )  # fmt: skip
 
 
 MODEL = make_model(DEFAULT_DESIGN)

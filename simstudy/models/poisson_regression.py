@@ -7,25 +7,20 @@ The per-observation information E[e^η x xᵀ] is a cached Monte Carlo average o
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models import _glm
-from simstudy.models._base import REAL, Estimator, Model, Param
+from simstudy.models._base import Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
-    FISHER_DRAWS,
     Design,
-    covariate_generator,
     design_from_spec,
     draw_covariates,
     exact_exp,
     linear_predictor,
-    linear_predictor_numpy,
 )
 
 FAMILY = _glm.POISSON
@@ -62,72 +57,25 @@ def fit_gradient_ascent(x, out_theta, out_se):
     return _glm.gradient_ascent(x, out_theta, out_se, FAMILY, GA_RATE, GA_MAX_ITER, GA_TOL)
 
 
-class _RowPmf:
-    def __init__(self, beta):
-        self.beta = np.asarray(beta)
-        self.dist = stats.poisson
+def _draw_y(gen, eta):
+    return gen.poisson(exact_exp(eta)).astype(np.float64)
 
-    def logpdf(self, x):
-        rows = np.asarray(x, dtype=np.float64).reshape(-1, self.beta.size + 1)
-        mu = np.exp(linear_predictor_numpy(rows[:, 1:], self.beta))
-        return stats.poisson.logpmf(rows[:, 0], mu)
+
+def _row_logpmf(y, eta):
+    return stats.poisson.logpmf(y, np.exp(eta))
 
 
 def make_model(spec=None) -> Model:
     """Poisson regression for a design (the config's ``design:``; default if None)."""
     design: Design = spec if isinstance(spec, Design) else design_from_spec(spec)
-    p = design.p
-
-    @functools.lru_cache(maxsize=64)
-    def _fisher(beta: tuple) -> np.ndarray:
-        return _glm.monte_carlo_fisher(design, np.array(beta), FAMILY, FISHER_DRAWS)
-
-    def fisher(theta, out):
-        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]))
-
-    def numpy_sample(gen, theta, n, design_array=None):
-        covariates = design.draw_numpy(covariate_generator(gen), n)
-        y = gen.poisson(exact_exp(linear_predictor_numpy(covariates, theta[:p]))).astype(np.float64)
-        return np.column_stack([y, covariates]).ravel()
-
-    def reference_mle(x):
-        """statsmodels' Poisson GLM by Newton to 1e-12 (test-time dependency, [dev] extra)."""
-        import statsmodels.api as sm
-
-        rows = np.asarray(x).reshape(-1, p + 1)
-        res = sm.Poisson(rows[:, 0], rows[:, 1:]).fit(method="newton", tol=1e-12, maxiter=200, disp=0)
-        return np.asarray(res.params)
-
-    params = tuple(
-        Param(name, REAL, typical=(-0.5, 0.5), doc=f"log-rate coefficient of column {j} of X")
-        for j, name in enumerate(design.coefficient_names())
-    )
-    return Model(
-        name="poisson_regression",
-        params=params,
-        support="y in {0, 1, ...} given x",
-        sample=sample,
-        loglik=loglik,
-        score=score,
-        fisher=fisher,
-        estimators={
-            "mle": Estimator("mle", fit_mle, "Newton-Raphson, log link, step halving"),
-            "gradient_ascent": Estimator(
-                "gradient_ascent", fit_gradient_ascent,
-                f"gradient ascent on ℓ/n, rate {GA_RATE:g}, at most {GA_MAX_ITER} steps",
-                options={"rate": GA_RATE, "max_iter": GA_MAX_ITER, "tol": GA_TOL},
-                factory=_glm.gradient_ascent_factory(FAMILY),
-            ),
-        },  # fmt: skip
-        numpy_sample=numpy_sample,
-        scipy_dist=lambda theta: _RowPmf(theta[:p]),
-        reference_mle=reference_mle,
-        tags={"closed_form_mle": False, "regression": True, "fisher_monte_carlo_draws": FISHER_DRAWS},
-        doc=f"y ~ Poisson(exp(xᵀβ)) with x = {design.describe()}",
-        data_width=p + 1,
-        specialize=make_model,
-        design=design,
-    )
+    return _glm.glm_model(
+        name="poisson_regression", family=FAMILY, design=design, make_model=make_model,
+        sample=sample, loglik=loglik, score=score, fit_mle=fit_mle,
+        fit_gradient_ascent=fit_gradient_ascent, ga_defaults=(GA_RATE, GA_MAX_ITER, GA_TOL),
+        draw_y=_draw_y, row_logpmf=_row_logpmf, statsmodels_family="Poisson",
+        typical=(-0.5, 0.5), coefficient_doc="log-rate coefficient",
+        doc="y ~ Poisson(exp(xᵀβ)) with x = {design}",
+    )  # fmt: skip
 
 
 MODEL = make_model(DEFAULT_DESIGN)
