@@ -173,6 +173,10 @@ def cmd_report(args) -> int:
             f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf)"
         )
     result = StudyResult(args.results_dir)
+    if not result.analysis_is_current():
+        # checks changed (or no analysis yet): recompute metrics and verdicts from the stored
+        # replicates, never refitting.
+        result.analyse()
     written = build_report(result, formats=formats)
     if not args.quiet:
         print(f"wrote {len(written)} files under {result.root} (report.md, report.html, "

@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 from simstudy.errors import StoreError
 
 CHECKSUM_KEY = b"simstudy.sha256"
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 _BLOCK_NAME = re.compile(r"^reps-(\d{9})-(\d{9})\.parquet$")
 
 
@@ -44,6 +46,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+        # mkstemp makes the file 0600; give it the permissions a plain open() would.
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

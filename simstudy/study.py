@@ -210,7 +210,9 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_siz
     for line in summary.corrupt_blocks:
         say(f"corrupt block (recomputed): {line}")
     root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(root / "study.yaml", yaml.safe_dump(cfg.normalized(), sort_keys=False))
+    atomic_write_text(
+        root / "study.yaml", yaml.safe_dump(cfg.normalized(), sort_keys=False, allow_unicode=True)
+    )
 
     if not tasks:
         say(
@@ -473,6 +475,15 @@ class StudyResult:
         if path.is_file():
             return pd.DataFrame(json.loads(path.read_text())["verdicts"])
         return self.analyse()[1]
+
+    def analysis_is_current(self) -> bool:
+        """Whether metrics and verdicts on disk were computed with the config's current checks
+        (after editing study.yaml's ``checks:``, they are not)."""
+        path = self.root / "verdicts.json"
+        if not (path.is_file() and (self.root / "metrics.parquet").is_file()):
+            return False
+        stored = json.loads(path.read_text()).get("checks")
+        return stored == self.config.checks.model_dump()
 
     def analyse(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Compute metrics and verdicts from the stored replicates and write them

@@ -88,6 +88,12 @@ def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_
     m = get_model(model) if isinstance(model, str) else model
     theta = np.asarray(typical_theta(m) if theta is None else theta, dtype=np.float64)
     m.check_theta(dict(zip(m.param_names, theta)))
+    if not m.regular:
+        # The identities below are Fisher-information theory, which a non-regular model
+        # (support depending on θ, ...) does not satisfy: say so instead of failing.
+        reason = m.tags.get("regular_reason", "the model is tagged regular: false")
+        return [CheckResult("regularity", True, math.nan, math.nan, f"skipped: {reason}")]
+    differentiable = bool(m.tags.get("differentiable", True))
     info = np.zeros((m.k, m.k))
     m.fisher(theta, info)
     x = m.numpy_sample(rng.numpy_generator(seed, 0, 0, 0), theta, draws)
@@ -99,17 +105,24 @@ def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_
         se = scores[:, j].std(ddof=1) / math.sqrt(draws)
         results.append(_within(f"E[score_{name}] = 0", mean, 0.0, se))
     centred = scores - scores.mean(axis=0)
-    hess = per_observation_hessians(m, x, theta)
+    hess = per_observation_hessians(m, x, theta) if differentiable else None
     for a in range(m.k):
         for b in range(a, m.k):
             label = f"{m.param_names[a]},{m.param_names[b]}"
             prod = centred[:, a] * centred[:, b]
             results.append(_within(f"Var(score)[{label}] = I", prod.mean(), info[a, b],
                                    prod.std(ddof=1) / math.sqrt(draws)))  # fmt: skip
+            if not differentiable:
+                continue
             neg_h = -hess[:, a, b]
             allowance = HESSIAN_RTOL * math.sqrt(info[a, a] * info[b, b])
             results.append(_within(f"-E[Hessian][{label}] = I", neg_h.mean(), info[a, b],
                                    neg_h.std(ddof=1) / math.sqrt(draws), allowance))  # fmt: skip
+    if not differentiable:
+        results.append(CheckResult(
+            "-E[Hessian] = I", True, math.nan, math.nan,
+            "skipped: " + m.tags.get("differentiable_reason", "the log-likelihood is not differentiable"),
+        ))  # fmt: skip
 
     sample = m.numpy_sample(rng.numpy_generator(seed, 1, 0, 0), theta, fit_n)
     est, se = np.full(m.k, np.nan), np.full(m.k + m.k * (m.k - 1) // 2, np.nan)
@@ -118,10 +131,12 @@ def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_
     m.score(sample, est, total)
     scale = np.sqrt(fit_n * np.diag(info))
     worst = float(np.max(np.abs(total) / scale)) if np.all(np.isfinite(total)) else math.inf
-    results.append(CheckResult(
-        "score(θ̂) = 0", worst <= SCORE_AT_MLE_RTOL and status in (0, 3), worst, SCORE_AT_MLE_RTOL,
-        f"max |score_j(θ̂)| / sqrt(n I_jj) = {worst:.2e} at n = {fit_n}, fit status {status}",
-    ))  # fmt: skip
+    if differentiable:
+        results.append(CheckResult(
+            "score(θ̂) = 0", worst <= SCORE_AT_MLE_RTOL and status in (0, 3), worst,
+            SCORE_AT_MLE_RTOL,
+            f"max |score_j(θ̂)| / sqrt(n I_jj) = {worst:.2e} at n = {fit_n}, fit status {status}",
+        ))  # fmt: skip
     return results
 
 

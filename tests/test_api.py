@@ -60,7 +60,7 @@ def test_derived_parameter_gets_metrics_and_delta_method_crlb(tmp_path):
         "name": "derived", "seed": 11, "replications": 400, "sample_sizes": [50, 200, 800],
         "models": [{"model": "exponential", "params": {"rate": 2.0}, "derived": {"mean": "1 / rate"}}],
     }
-    result = simstudy.run(cfg, out=tmp_path)
+    result = simstudy.run(cfg, out=tmp_path, report=False)
     m = result.metrics
     rows = m[(m.param == "mean") & (m.n == 200)].set_index("metric")
     # CRLB of g = 1/λ: g'(λ)² I(λ)⁻¹ = (1/λ⁴) λ² = 1/λ² per observation.
@@ -83,7 +83,7 @@ def test_derived_parameter_of_two_correlated_estimates_uses_reported_correlation
         "models": [{"model": "gamma", "params": {"shape": 2.0, "rate": 1.5},
                     "estimators": ["mom"], "derived": {"mean": "shape / rate"}}],
     }
-    result = simstudy.run(cfg, out=tmp_path)
+    result = simstudy.run(cfg, out=tmp_path, report=False)
     df = result.replicates()
     assert (df["corr_shape_rate"] > 0.8).all()
     tree = derived.parse("shape / rate", ["shape", "rate"])
@@ -107,7 +107,7 @@ def test_per_parameter_expectations(tmp_path):
                     "derived": {"mean": "shape / rate"},
                     "expect": {"mom": {"shape": {"efficient": "fail"}, "consistent": "fail"}}}],
     }
-    v = simstudy.run(cfg, out=tmp_path).verdicts.set_index(["estimator", "param", "property"])
+    v = simstudy.run(cfg, out=tmp_path, report=False).verdicts.set_index(["estimator", "param", "property"])
     assert v.at[("mom", "shape", "efficient"), "expected"] == "fail"
     assert v.at[("mom", "mean", "efficient"), "expected"] == "pass"
     assert v.at[("mom", "rate", "consistent"), "expected"] == "fail"
@@ -121,7 +121,7 @@ def test_until_mcse_raises_r_until_targets_hold(tmp_path):
         "replications": {"start": 100, "until_mcse": {"bias": 0.01}, "max": 5000},
         "models": [{"model": "exponential", "params": {"rate": 1.0}}],
     }
-    result = simstudy.run(cfg, out=tmp_path)
+    result = simstudy.run(cfg, out=tmp_path, report=False)
     reps = result.manifest["replications"]
     assert 100 < reps <= 5000
     m = result.metrics

@@ -50,24 +50,24 @@ def replicate_digest(result) -> str:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     out = tmp_path_factory.mktemp("ref")
-    return simstudy.run(small_config(), out=out)
+    return simstudy.run(small_config(), out=out, report=False)
 
 
 def test_threads_do_not_change_results(reference, tmp_path):
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
-        one = simstudy.run(small_config(), out=tmp_path / "t1")
+        one = simstudy.run(small_config(), out=tmp_path / "t1", report=False)
     finally:
         numba.set_num_threads(before)
     assert numba.config.NUMBA_NUM_THREADS >= 2, "the machine should have 2 cores"
-    two = simstudy.run(small_config(), out=tmp_path / "t2", threads=2)
+    two = simstudy.run(small_config(), out=tmp_path / "t2", threads=2, report=False)
     assert replicate_digest(one) == replicate_digest(two) == replicate_digest(reference)
 
 
 @pytest.mark.parametrize("block_size", [7, 1000])
 def test_block_size_does_not_change_results(reference, tmp_path, block_size):
-    result = simstudy.run(small_config(), out=tmp_path, block_size=block_size)
+    result = simstudy.run(small_config(), out=tmp_path, block_size=block_size, report=False)
     assert replicate_digest(result) == replicate_digest(reference)
     files = list((tmp_path / "det" / "store").rglob("*.parquet"))
     n_results = sum(len(c["estimators"]) for c in result.cells)
@@ -76,13 +76,13 @@ def test_block_size_does_not_change_results(reference, tmp_path, block_size):
 
 
 def test_interrupted_then_resumed_equals_uninterrupted(reference, tmp_path):
-    first = simstudy.run(small_config(), out=tmp_path, block_size=7)
+    first = simstudy.run(small_config(), out=tmp_path, block_size=7, report=False)
     files = sorted((tmp_path / "det" / "store").rglob("*.parquet"))
     # Simulate a run killed part-way: lose every third block.
     lost = files[::3]
     for path in lost:
         path.unlink()
-    resumed = simstudy.run(small_config(), out=tmp_path, block_size=7)
+    resumed = simstudy.run(small_config(), out=tmp_path, block_size=7, report=False)
     lost_reps = sum(int(p.stem.split("-")[2]) - int(p.stem.split("-")[1]) for p in lost)
     assert resumed.last_run.computed_replications <= lost_reps
     assert resumed.last_run.computed_replications > 0
@@ -91,21 +91,21 @@ def test_interrupted_then_resumed_equals_uninterrupted(reference, tmp_path):
 
 def test_rerun_computes_nothing_and_raising_r_computes_only_new(tmp_path):
     cfg = small_config(replications=40)
-    simstudy.run(cfg, out=tmp_path)
-    again = simstudy.run(cfg, out=tmp_path)
+    simstudy.run(cfg, out=tmp_path, report=False)
+    again = simstudy.run(cfg, out=tmp_path, report=False)
     assert again.last_run.computed_replications == 0
-    more = simstudy.run(cfg, out=tmp_path, replications=100)
+    more = simstudy.run(cfg, out=tmp_path, replications=100, report=False)
     n_cells = len(more.cells)
     assert more.last_run.computed_replications == 60 * n_cells
     # The first 40 replications of the extended run are those of a fresh R = 100 run.
-    fresh = simstudy.run(small_config(replications=100), out=tmp_path / "fresh")
+    fresh = simstudy.run(small_config(replications=100), out=tmp_path / "fresh", report=False)
     assert replicate_digest(more) == replicate_digest(fresh)
 
 
 def test_force_recomputes(tmp_path):
     cfg = small_config(replications=20)
-    simstudy.run(cfg, out=tmp_path)
-    forced = simstudy.run(cfg, out=tmp_path, force=True)
+    simstudy.run(cfg, out=tmp_path, report=False)
+    forced = simstudy.run(cfg, out=tmp_path, force=True, report=False)
     assert forced.last_run.computed_replications == 20 * len(forced.cells)
 
 
@@ -113,7 +113,7 @@ def test_corrupt_block_is_detected_and_recomputed(reference, tmp_path):
     """A block whose values changed silently (valid Parquet, stale checksum) is recomputed."""
     import pyarrow.parquet as pq
 
-    simstudy.run(small_config(), out=tmp_path, block_size=30)
+    simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)
     victim = sorted((tmp_path / "det" / "store").rglob("*.parquet"))[3]
     table = pq.read_table(victim)
     column = table.column_names.index("lr_stat")
@@ -122,17 +122,17 @@ def test_corrupt_block_is_detected_and_recomputed(reference, tmp_path):
     table = table.set_column(column, "lr_stat", pa.array(altered))
     pq.write_table(table, victim)  # keeps the old checksum in the schema metadata
     with pytest.warns(UserWarning, match="checksum mismatch"):
-        again = simstudy.run(small_config(), out=tmp_path, block_size=30)
+        again = simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)
     assert again.last_run.computed_replications == 30
     assert replicate_digest(again) == replicate_digest(reference)
 
 
 def test_truncated_block_is_recomputed(reference, tmp_path):
-    simstudy.run(small_config(), out=tmp_path, block_size=30)
+    simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)
     victim = sorted((tmp_path / "det" / "store").rglob("*.parquet"))[0]
     victim.write_bytes(victim.read_bytes()[:100])
     with pytest.warns(UserWarning, match="unreadable"):
-        again = simstudy.run(small_config(), out=tmp_path, block_size=30)
+        again = simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)
     assert replicate_digest(again) == replicate_digest(reference)
 
 
@@ -186,7 +186,7 @@ def test_boundary_fits_are_kept_with_their_status(tmp_path):
         "name": "boundary", "seed": 1, "replications": 200, "sample_sizes": [3],
         "models": [{"model": "bernoulli", "params": {"p": 0.1}}],
     }
-    df = simstudy.run(cfg, out=tmp_path).replicates()
+    df = simstudy.run(cfg, out=tmp_path, report=False).replicates()
     zero = df[df.p == 0.0]
     # P(all three are 0) = 0.9³ = 0.729: about 146 of 200.
     assert 100 < len(zero) < 190
@@ -208,7 +208,7 @@ def test_plugin_estimator_runs_like_a_builtin(tmp_path):
 
     config.write_text(yaml.safe_dump(cfg))
     (tmp_path / "shifted.py").write_text((PLUGIN_DIR / "shifted.py").read_text())
-    df = simstudy.run(config, out=tmp_path / "out").replicates()
+    df = simstudy.run(config, out=tmp_path / "out", report=False).replicates()
     mle = df[df.estimator == "mle"].set_index("rep")["rate"]
     shifted = df[df.estimator == "shifted"].set_index("rep")["rate"]
     np.testing.assert_allclose(shifted, mle + 0.1, rtol=0, atol=1e-12)
@@ -218,5 +218,5 @@ def test_bad_input_writes_nothing(tmp_path):
     cfg = small_config()
     cfg["models"][0]["estimators"] = ["mle", "nonsense"]
     with pytest.raises(simstudy.StudyConfigError, match=r"models\[0\]\.estimators\[1\]"):
-        simstudy.run(cfg, out=tmp_path / "out")
+        simstudy.run(cfg, out=tmp_path / "out", report=False)
     assert not (tmp_path / "out").exists()

@@ -472,7 +472,7 @@ TINY = {
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("metrics")
-    return simstudy.run(TINY, out=out)
+    return simstudy.run(TINY, out=out, report=False)
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def test_separated_replications_count_in_fail_rate_not_in_metrics(tmp_path):
         "name": "sep", "seed": 3, "replications": 400, "sample_sizes": [8, 400],
         "models": [{"model": "logistic", "params": {"b0": 0.0, "b1": 4.0}, "design": DESIGN}],
     }
-    result = simstudy.run(cfg, out=tmp_path)
+    result = simstudy.run(cfg, out=tmp_path, report=False)
     df = result.replicates(n=8)
     failed = (df.status == "no_mle").sum()
     assert 40 < failed < 360
@@ -88,17 +88,17 @@ def test_design_block_is_validated(tmp_path):
     bad = {"name": "bad", "seed": 1, "replications": 10, "sample_sizes": [10],
            "models": [{"model": "normal", "params": {"mu": 0.0, "sigma2": 1.0}, "design": DESIGN}]}  # fmt: skip
     with pytest.raises(simstudy.StudyConfigError, match=r"models\[0\]\.design: model 'normal' takes no design"):
-        simstudy.run(bad, out=tmp_path)
+        simstudy.run(bad, out=tmp_path, report=False)
     wrong = {"name": "bad", "seed": 1, "replications": 10, "sample_sizes": [10],
              "models": [{"model": "logistic", "params": {"b0": 0.0, "b1": 1.0},
                          "design": {"covariates": [{"dist": "bernoulli", "sd": 1.0}]}}]}  # fmt: skip
     with pytest.raises(simstudy.StudyConfigError, match="bernoulli covariate takes p"):
-        simstudy.run(wrong, out=tmp_path)
+        simstudy.run(wrong, out=tmp_path, report=False)
     options = {"name": "bad", "seed": 1, "replications": 10, "sample_sizes": [10],
                "models": [{"model": "logistic", "params": {"b0": 0.0, "b1": 1.0}, "design": DESIGN,
                            "estimators": [{"estimator": "gradient_ascent", "options": {"rat": 2.0}}]}]}  # fmt: skip
     with pytest.raises(simstudy.StudyConfigError, match=r"no option 'rat' \(did you mean 'rate'\?\)"):
-        simstudy.run(options, out=tmp_path)
+        simstudy.run(options, out=tmp_path, report=False)
 
 
 def test_gradient_ascent_rate_is_an_option_and_part_of_the_identity(tmp_path):
@@ -157,7 +157,7 @@ def test_plugin_model_study_runs_replays_and_verifies(tmp_path):
     config = tmp_path / "plugin_model.yaml"
     config.write_text(yaml.safe_dump(cfg))
     (tmp_path / "my_models.py").write_text((ROOT / "configs" / "my_models.py").read_text())
-    result = simstudy.run(config, out=tmp_path / "out")
+    result = simstudy.run(config, out=tmp_path / "out", report=False)
     assert {c["model"] for c in result.cells} == {"rayleigh"}
     assert result.cells[0]["plugin"] == "my_models:Rayleigh"
     from simstudy.study import replay

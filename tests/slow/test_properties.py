@@ -107,7 +107,7 @@ def _truth(model, estimator, param, n):
 
 @pytest.fixture(scope="module")
 def analytic(tmp_path_factory):
-    return simstudy.run(ANALYTIC, out=tmp_path_factory.mktemp("analytic"))
+    return simstudy.run(ANALYTIC, out=tmp_path_factory.mktemp("analytic"), report=False)
 
 
 def _analytic_cases():
@@ -230,7 +230,7 @@ SEED_MODELS = {
 
 @pytest.fixture(scope="module")
 def seed_models(tmp_path_factory):
-    return simstudy.run(SEED_MODELS, out=tmp_path_factory.mktemp("seed"))
+    return simstudy.run(SEED_MODELS, out=tmp_path_factory.mktemp("seed"), report=False)
 
 
 def test_every_seed_model_mle_passes_every_verdict(seed_models):
@@ -346,7 +346,7 @@ PLANTED = {
 
 @pytest.fixture(scope="module")
 def planted(plugins_on_path, tmp_path_factory):
-    return simstudy.run(PLANTED, out=tmp_path_factory.mktemp("planted"))
+    return simstudy.run(PLANTED, out=tmp_path_factory.mktemp("planted"), report=False)
 
 
 def test_planted_estimators_ran_through_the_plugin_mechanism(planted):

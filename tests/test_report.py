@@ -1,0 +1,464 @@
+"""Reports: tables, figures and the report document, from a tiny stored study (R = 200).
+
+Figures are checked as objects (axes, labels, lines, reference artists found by their
+``gid``), never by looking at pixels; only the save tests render. ``simstudy report`` runs in
+a subprocess to prove it imports no Numba and changes no stored block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.figure import Figure
+
+import simstudy
+from simstudy.report import document, figures, prepare, render, tables
+
+REPS = 200
+SIZES = [20, 50, 200]
+LEVEL = 0.9
+STUDY = {
+    "name": "tiny-report",
+    "aim": "Exercise every table and figure.",
+    "seed": 99,
+    "replications": REPS,
+    "sample_sizes": SIZES,
+    "models": [
+        {"model": "exponential", "params": {"rate": 2.0}, "estimators": ["mle", "unbiased"]},
+        {"model": "gamma", "params": {"shape": 2.0, "rate": 1.5}, "estimators": ["mle", "mom"],
+         "expect": {"mom": {"efficient": "fail"}}},
+    ],
+    "checks": {"coverage_level": LEVEL},
+    # Few figures, so that `simstudy report` in a subprocess stays quick.
+    "report": {"figures": ["rmse", "zip"], "cells": [{"model": "exponential", "estimator": "mle"}]},
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory):
+    result = simstudy.run(STUDY, out=tmp_path_factory.mktemp("report"), report=False)
+    result.analyse()
+    return result
+
+
+@pytest.fixture(scope="module")
+def metrics(study):
+    return study.metrics
+
+
+@pytest.fixture(scope="module")
+def gamma_reps(study):
+    reps = study.replicates(model="gamma")
+    return reps
+
+
+@pytest.fixture(scope="module")
+def gamma_cell(study):
+    return next(c for c in study.cells if c["model"] == "gamma")
+
+
+def gids(ax) -> list[str]:
+    artists = list(ax.lines) + list(ax.collections) + list(ax.patches)
+    return [a.get_gid() for a in artists if a.get_gid()]
+
+
+def visible_axes(fig: Figure) -> list:
+    return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def metric_value(metrics, model, estimator, param, n, metric):
+    row = metrics[(metrics.model == model) & (metrics.estimator == estimator) & (metrics.param == param)
+                  & (metrics.n == n) & (metrics.metric == metric)]  # fmt: skip
+    assert len(row) == 1
+    return float(row.value.iloc[0]), float(row.mcse.iloc[0])
+
+
+# ---- metric figures ---------------------------------------------------------------------------
+
+METRIC_CASES = {
+    # function: (reference gid, fragment of the y label)
+    "bias_figure": ("reference:zero", "bias"),
+    "rmse_figure": ("reference:slope", "RMSE"),
+    "efficiency_figure": ("reference:one", "efficiency"),
+    "n_var_figure": ("reference:inverse_fisher", r"\mathrm{Var}"),
+    "coverage_figure": ("reference:nominal", "coverage"),
+}
+
+
+@pytest.mark.parametrize("function", sorted(METRIC_CASES))
+def test_metric_figure_panels_lines_labels_and_reference(metrics, function):
+    ref_gid, ylabel = METRIC_CASES[function]
+    fig = getattr(figures, function)(metrics, model="gamma")
+    assert isinstance(fig, Figure)
+    axes = visible_axes(fig)
+    assert [ax.get_title() for ax in axes] == ["shape", "rate"]  # one panel per parameter
+    assert ylabel in axes[0].get_ylabel()
+    for ax in axes:
+        assert "$n$" in ax.get_xlabel() and ax.get_xscale() == "log"
+        found = gids(ax)
+        assert found.count("estimator:mle") == 1 and found.count("estimator:mom") == 1
+        assert ref_gid in found
+    assert fig.legends, "one legend for the figure"
+    assert "gamma" in fig.get_suptitle()
+
+
+def test_rmse_reference_slope_passes_through_the_largest_n(metrics):
+    fig = figures.rmse_figure(metrics, model="gamma", rate=-0.5, reference="mle")
+    for ax in visible_axes(fig):
+        (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:slope"]
+        x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+        assert math.log(y[1] / y[0]) / math.log(x[1] / x[0]) == pytest.approx(-0.5)
+        rmse, _ = metric_value(metrics, "gamma", "mle", ax.get_title(), max(SIZES), "rmse")
+        assert x[-1] == max(SIZES) and y[-1] == pytest.approx(rmse)
+        assert ax.get_yscale() == "log"
+
+
+def test_efficiency_line_at_one_and_margin_band(metrics):
+    fig = figures.efficiency_figure(metrics, model="gamma", margin=0.1)
+    for ax in visible_axes(fig):
+        (one,) = [ln for ln in ax.lines if ln.get_gid() == "reference:one"]
+        assert set(np.asarray(one.get_ydata(), dtype=float)) == {1.0}
+        assert "reference:margin" in gids(ax)
+        # ±2 MCSE bands: one filled area per estimator
+        assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 2
+
+
+def test_n_var_line_is_the_inverse_fisher_information(metrics, gamma_cell):
+    fig = figures.n_var_figure(metrics, model="gamma")
+    inverse = np.array(gamma_cell["inverse_fisher"])
+    for j, ax in enumerate(visible_axes(fig)):
+        (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:inverse_fisher"]
+        assert float(line.get_ydata()[0]) == pytest.approx(inverse[j, j])
+    assert "I(\\theta)^{-1}" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+
+
+def test_coverage_nominal_line_and_band(metrics):
+    fig = figures.coverage_figure(metrics, model="exponential", level=LEVEL)
+    (ax,) = visible_axes(fig)
+    (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:nominal"]
+    assert float(line.get_ydata()[0]) == LEVEL
+    assert "reference:band" in gids(ax)
+    assert f"{100 * LEVEL:g}%" in ax.get_ylabel()
+
+
+def test_metric_figure_needs_one_model_and_theta(metrics):
+    with pytest.raises(ValueError, match="one \\(model, θ\\)"):
+        figures.bias_figure(metrics)
+
+
+def test_estimator_styles_are_stable_and_colour_blind_palette():
+    import seaborn as sns
+
+    styles = figures.estimator_styles(["mle", "mom", "unbiased"])
+    assert list(styles) == ["mle", "mom", "unbiased"]
+    assert styles["mle"]["color"] == sns.color_palette("colorblind")[0]
+    assert len({s["marker"] for s in styles.values()}) == 3
+
+
+# ---- distribution figures ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def z_table(gamma_reps, gamma_cell):
+    inv = np.array(gamma_cell["inverse_fisher"])
+    return prepare.standardized_estimates(
+        gamma_reps, inverse_fisher={p: inv[j, j] for j, p in enumerate(gamma_cell["params"])}
+    )
+
+
+def test_standardized_estimates_use_usable_fits_and_the_crlb(gamma_reps, gamma_cell, z_table):
+    usable = gamma_reps[gamma_reps.status.astype(str).isin(["ok", "boundary"])]
+    row = usable.iloc[0]
+    inv = np.array(gamma_cell["inverse_fisher"])
+    expected = (row["shape"] - 2.0) / math.sqrt(inv[0, 0] / row["n"])
+    got = z_table[(z_table.param == "shape") & (z_table.rep == row["rep"]) & (z_table.n == row["n"])
+                  & (z_table.estimator == row["estimator"])].z  # fmt: skip
+    assert float(got.iloc[0]) == pytest.approx(expected)
+    assert len(z_table) == 2 * len(usable)
+
+
+def test_qq_grid_one_panel_per_n_and_estimator(z_table):
+    fig = figures.qq_figure(z_table, param="shape")
+    axes = fig.axes
+    assert len(axes) == len(SIZES) * 2
+    assert [ax.get_title() for ax in axes[: len(SIZES)]] == [f"$n$ = {n}" for n in SIZES]
+    for ax in axes:
+        assert "reference:identity" in gids(ax)
+        assert sum(g.startswith("estimator:") for g in gids(ax)) == 1
+    assert "N(0, 1)" in fig.get_supxlabel() and "z" in fig.get_supylabel()
+
+
+def test_qq_panel_thins_to_max_points_keeping_the_tails(z_table):
+    idx = figures.qq_positions(1000, max_points=100, tail=10)
+    assert len(idx) == 100 and list(idx[:10]) == list(range(10))
+    assert list(idx[-10:]) == list(range(990, 1000))
+    fig = figures.qq_figure(z_table, param="rate", max_points=60, limit=50.0)
+    for ax in fig.axes:
+        (points,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("estimator:")]
+        assert len(points.get_xdata()) == 60
+
+
+def test_density_grid_has_histograms_and_the_normal_density(z_table):
+    fig = figures.density_figure(z_table, param="rate", ns=[20, 200])
+    assert len(fig.axes) == 2 * 2
+    for ax in fig.axes:
+        found = gids(ax)
+        assert "reference:normal" in found and any(g.startswith("estimator:") for g in found)
+    assert fig.get_supylabel() == "density"
+
+
+def test_zip_plot_reference_lines_and_coverage(study, metrics):
+    reps = study.replicates(model="exponential")
+    intervals = prepare.wald_intervals(reps, param="rate", level=LEVEL)
+    # the plot's coverage is the metrics table's coverage
+    at = intervals[(intervals.n == 200) & (intervals.estimator == "mle")]
+    cov, _ = metric_value(metrics, "exponential", "mle", "rate", 200, "coverage")
+    assert at.covers.mean() == pytest.approx(cov)
+    assert at.centile.max() == 1.0 and at.sort_values("centile").abs_z.is_monotonic_increasing
+    fig = figures.zip_figure(intervals, theta=2.0, level=LEVEL)
+    axes = visible_axes(fig)
+    assert len(axes) == 2 and axes[0].get_title().startswith("mle")
+    for ax in axes:
+        found = gids(ax)
+        for gid in ("reference:theta", "reference:nominal", "reference:coverage", "intervals:covers"):
+            assert gid in found
+        (theta,) = [ln for ln in ax.lines if ln.get_gid() == "reference:theta"]
+        assert float(theta.get_xdata()[0]) == 2.0
+        (nominal,) = [ln for ln in ax.lines if ln.get_gid() == "reference:nominal"]
+        assert float(nominal.get_ydata()[0]) == LEVEL
+    assert "n = 200" in fig.get_suptitle()  # the largest n by default
+
+
+def test_mahalanobis_qq_against_chi2(gamma_reps, gamma_cell):
+    t = prepare.mahalanobis_statistics(gamma_reps, fisher=np.array(gamma_cell["fisher"]),
+                                       params=gamma_cell["params"])  # fmt: skip
+    row = t.iloc[0]
+    rep = gamma_reps[(gamma_reps.rep == row.rep) & (gamma_reps.n == row.n)
+                     & (gamma_reps.estimator == row.estimator)].iloc[0]  # fmt: skip
+    d = np.array([rep["shape"] - 2.0, rep["rate"] - 1.5])
+    assert row["T"] == pytest.approx(row.n * d @ np.array(gamma_cell["fisher"]) @ d)
+    fig = figures.mahalanobis_qq_figure(t, df=2)
+    assert len(fig.axes) == len(SIZES) * 2
+    assert all("reference:identity" in gids(ax) for ax in fig.axes)
+    assert "chi^2_{2}" in fig.get_supxlabel()
+
+
+def test_save_figure_writes_each_format_deterministically(metrics, tmp_path):
+    from PIL import Image
+
+    fig = figures.bias_figure(metrics, model="exponential")
+    paths = figures.save_figure(fig, tmp_path, "bias_x", formats=("png", "pdf", "svg"))
+    assert [p.name for p in paths] == ["bias_x.png", "bias_x.pdf", "bias_x.svg"]
+    assert paths[1].read_bytes().startswith(b"%PDF") and b"<svg" in paths[2].read_bytes()
+    dpi = Image.open(paths[0]).info["dpi"]
+    assert round(dpi[0]) == figures.PNG_DPI
+    first = [p.read_bytes() for p in paths]
+    again = figures.save_figure(figures.bias_figure(metrics, model="exponential"), tmp_path,
+                                "bias_x", formats=("png", "pdf", "svg"))  # fmt: skip
+    assert [p.read_bytes() for p in again] == first
+    with pytest.raises(ValueError, match="png, pdf, svg"):
+        figures.save_figure(fig, tmp_path, "x", formats=("jpg",))
+
+
+def test_figure_stems_are_deterministic_file_names():
+    stem = figures.figure_stem("zip", "gamma", '{"shape":2.0,"rate":1.5}', param="shape", n=1000)
+    assert stem == "zip_gamma_shape=2_rate=1.5_param=shape_n=1000"
+    assert re.fullmatch(r"[\w.=-]+", stem)
+
+
+# ---- tables -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value, mcse, text", [
+    (0.224545, 0.018148, "0.225 (0.018)"),   # 181.. -> two digits
+    (0.9425, 0.005205, "0.943 (0.005)"),     # 520.. -> one digit; half up
+    (1234.5, 56.0, "1230 (60)"),
+    (0.5, 0.0097, "0.500 (0.010)"),          # 970 -> rounds up to 0.010, two digits
+    (-0.00004, 0.0012, "0.0000 (0.0012)"),   # no negative zero
+    (2.0, 0.0, "2.000"),                     # exact: four significant digits
+    (float("nan"), 0.1, "NA"),
+])  # fmt: skip
+def test_value_mcse_rounding_rule(value, mcse, text):
+    assert tables.format_estimate(value, mcse) == text
+
+
+def test_siunitx_compact_uncertainty():
+    assert tables.siunitx_estimate(0.224545, 0.018148) == "0.225(18)"
+    assert tables.siunitx_estimate(1234.5, 56.0) == "1230(60)"
+    assert tables.siunitx_estimate(float("nan"), 1.0) == "{--}"
+
+
+def _parse(cell: str) -> tuple[float, float]:
+    m = re.fullmatch(r"(-?[\d.]+) \(([\d.]+)\)", cell)
+    assert m, cell
+    return float(m.group(1)), float(m.group(2))
+
+
+def test_performance_table_values_match_the_metrics(metrics):
+    table = tables.performance_table(metrics)
+    assert list(table.columns) == ["model", "θ", "estimator", "parameter", "n", "bias", "EmpSE",
+                                   "RMSE", "efficiency", "coverage"]  # fmt: skip
+    assert len(table) == (2 * 1 + 2 * 2) * len(SIZES)  # (model, estimator, parameter) x n
+    # study order: models as run, parameters as declared, n ascending
+    assert list(table.model.unique()) == ["exponential", "gamma"]
+    assert list(table[table.model == "gamma"].parameter.unique()) == ["shape", "rate"]
+    for header, metric in [("bias", "bias"), ("RMSE", "rmse"), ("coverage", "coverage"),
+                           ("efficiency", "efficiency")]:  # fmt: skip
+        for row in table.sample(5, random_state=1).itertuples(index=False):
+            cell = row[list(table.columns).index(header)]
+            value, mcse = _parse(cell)
+            true, true_mcse = metric_value(metrics, row.model, row.estimator, row.parameter, row.n, metric)
+            decimals = len(cell.split(" ")[0].partition(".")[2])
+            assert abs(value - true) <= 0.5 * 10.0**-decimals + 1e-12
+            assert abs(mcse - true_mcse) <= 0.5 * 10.0**-decimals + 1e-12
+
+
+def test_markdown_tables_are_pipe_tables(metrics, study):
+    for text in (tables.performance_markdown(metrics), tables.verdicts_markdown(study.verdicts)):
+        header, rule, *body = text.strip().split("\n")
+        assert re.fullmatch(r"\|(---:?\|)+", rule), rule  # the header separator
+        columns = header.count(" | ") + 1
+        assert rule.count("|") == columns + 1
+        for line in [header, *body]:
+            assert line.startswith("| ") and line.endswith(" |") and line.count(" | ") == columns - 1
+
+
+def _check_latex(text: str, rows: int, columns: int) -> None:
+    begins = re.findall(r"\\begin\{(\w+)\}", text)
+    ends = re.findall(r"\\end\{(\w+)\}", text)
+    assert begins == list(reversed(ends)) == ["longtable"]
+    for rule in ("\\toprule", "\\midrule", "\\bottomrule"):
+        assert rule in text
+    body = text.split("\\endlastfoot", 1)[1].split("\\end{longtable}")[0]
+    data = [line for line in body.strip().split("\n") if line.endswith("\\\\")]
+    assert len(data) == rows
+    assert all(line.count(" & ") == columns - 1 for line in data)
+    assert text.count("{") == text.count("}")
+
+
+def test_latex_tables_are_balanced_booktabs(metrics, study, tmp_path):
+    perf = tables.performance_latex(metrics, caption="Performance")
+    _check_latex(perf, rows=len(tables.performance_table(metrics)), columns=10)
+    assert "S[table-format=" in perf and "\\caption{Performance}" in perf
+    verdict = tables.verdicts_latex(study.verdicts)
+    _check_latex(verdict, rows=len(tables.verdict_table(study.verdicts)), columns=9)
+    assert "$\\checkmark$" in verdict
+    if shutil.which("pdflatex"):
+        doc = ("\\documentclass{article}\\usepackage{booktabs,longtable,siunitx,amssymb}"
+               "\\usepackage[utf8]{inputenc}\\begin{document}\n" + perf + verdict + "\\end{document}\n")
+        (tmp_path / "t.tex").write_text(doc)
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "t.tex"], cwd=tmp_path,
+                              capture_output=True, text=True, timeout=120, check=False)  # fmt: skip
+        assert proc.returncode == 0, proc.stdout[-3000:]
+
+
+def test_verdict_table_marks_expectations(study):
+    verdicts = study.verdicts
+    table = tables.verdict_table(verdicts)
+    assert list(table.columns[:4]) == ["model", "θ", "parameter", "estimator"]
+    assert len(table) == 2 + 4  # (model, parameter, estimator)
+    mom = verdicts[(verdicts.estimator == "mom") & (verdicts.property == "efficient")
+                   & (verdicts.param == "shape")].iloc[0]  # fmt: skip
+    cell = table[(table.estimator == "mom") & (table.parameter == "shape")]["efficient"].iloc[0]
+    assert cell.startswith(mom.verdict) and "(expected fail)" in cell
+    assert (tables.MET in cell) == bool(mom.met)
+
+
+# ---- the document and `simstudy report` -------------------------------------------------------
+
+
+def test_report_cells_and_zip_n_select_what_is_drawn(study):
+    cfg = study.config
+    fams = {f.model: f for f in document.families(study.manifest)}
+    assert document.selected_estimators(cfg, fams["exponential"]) == ["mle"]
+    assert document.selected_estimators(cfg, fams["gamma"]) == []
+    assert document.zip_n(cfg, fams["gamma"]) == max(SIZES)
+    jobs = document.figure_jobs(study, study.metrics)
+    kinds = [(key[0], kind) for key, kind, _, _ in jobs]
+    assert kinds == [("exponential", "rmse"), ("exponential", "zip"), ("gamma", "rmse")]
+
+
+def test_build_writes_the_report_and_reuses_unchanged_figures(study, monkeypatch):
+    root = study.root
+    stale = root / "figures" / "qq_old_x=1.png"
+    stale.parent.mkdir(exist_ok=True)
+    stale.write_bytes(b"old")
+    keep = root / "figures" / "notes.txt"
+    keep.write_text("mine")
+    written = document.build(study, formats=("png",), workers=1)
+    assert not stale.exists() and keep.exists()
+    md = (root / "report.md").read_text()
+    # the verdict table comes first, then the definition, run facts and the models
+    order = [md.index(h) for h in ("## Verdicts", "## Study definition", "## Run facts",
+                                   "### exponential (rate=2)", "### gamma")]  # fmt: skip
+    assert order == sorted(order)
+    assert "name: tiny-report" in md and "seed 99" in md
+    for link in re.findall(r"\]\(([^)]+)\)", md):
+        assert (root / link).is_file(), link
+    page = (root / "report.html").read_text()
+    assert "<script" not in page and not re.search(r"(src|href)=\"https?:", page)
+    assert page.count("<img ") == len([p for p in written if p.suffix == ".png"])
+
+    def drawn(*_args):
+        raise RuntimeError("redrawn")
+
+    monkeypatch.setattr(render, "_draw", drawn)
+    assert document.build(study, formats=("png",), workers=1) == written  # all reused
+    with pytest.raises(RuntimeError, match="redrawn"):  # another format must be drawn
+        document.build(study, formats=("png", "svg"), workers=1)
+
+
+def _digest(folder: Path) -> dict[str, tuple[str, int]]:
+    return {str(p.relative_to(folder)): (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+            for p in sorted(folder.rglob("*")) if p.is_file()}  # fmt: skip
+
+
+def test_simstudy_report_cli_is_reproducible_and_never_loads_numba(study, tmp_path):
+    """Two runs of ``simstudy report`` in fresh interpreters: the first draws the figures, the
+    second reuses them; tables and report are byte-identical."""
+    root = tmp_path / study.root.name
+    shutil.copytree(study.root, root)
+    for folder in ("tables", "figures"):
+        shutil.rmtree(root / folder, ignore_errors=True)
+    blocks = _digest(root / "store")
+    script = ("import sys; from simstudy.cli import main; code = main(['report', sys.argv[1], "
+              "'--quiet']); assert code == 0, code; "
+              "assert 'numba' not in sys.modules, 'numba imported'; "
+              "assert not any(m.startswith(('simstudy.engine', 'simstudy.rng', 'simstudy.special', "
+              "'simstudy.executors')) for m in sys.modules)")  # fmt: skip
+    outputs = []
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", SIMSTUDY_REPORT_WORKERS="1")
+    for _ in range(2):
+        proc = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True,
+                              text=True, timeout=300, env=env, check=False)  # fmt: skip
+        assert proc.returncode == 0, proc.stderr
+        outputs.append({p.name: p.read_bytes() for p in sorted((root / "tables").iterdir())}
+                       | {"report.md": (root / "report.md").read_bytes(),
+                          "report.html": (root / "report.html").read_bytes()})  # fmt: skip
+    assert outputs[0] == outputs[1]
+    assert {"performance.csv", "performance.md", "performance.tex", "verdicts.csv"} <= set(outputs[0])
+    assert _digest(root / "store") == blocks  # no block rewritten or touched
+    assert sorted(p.name for p in (root / "figures").glob("*.pdf")) == [
+        "rmse_exponential_rate=2.pdf", "rmse_gamma_shape=2_rate=1.5.pdf",
+        "zip_exponential_rate=2_param=rate_n=200.pdf",
+    ]
+    csv = pd.read_csv(root / "tables" / "performance.csv")
+    assert len(csv) == len(tables.performance_table(study.metrics))
+
+
+def test_a_worker_process_draws_the_same_bytes(study, tmp_path):
+    (_, _, _, job), *_ = document.figure_jobs(study, study.metrics)
+    (here,) = render._draw(job, str(tmp_path / "here"), ("png",))
+    assert render._run_workers([(job, ("png",))], tmp_path / "worker", 1)
+    assert Path(here).read_bytes() == (tmp_path / "worker" / f"{job.stem}.png").read_bytes()
