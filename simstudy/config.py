@@ -17,8 +17,8 @@ from typing import Any, Literal, Mapping, Union
 
 import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Field, StrictFloat, StrictInt, ValidationError, field_validator,
-    model_validator,
+    BaseModel, ConfigDict, Discriminator, Field, StrictFloat, StrictInt, Tag, ValidationError,
+    field_validator, model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -72,7 +72,36 @@ class ConfiguredEstimator(_Strict):
         return f"{self.estimator}_{settings}" if settings else self.estimator
 
 
-EstimatorSpec = Union[str, PluginEstimator, ConfiguredEstimator]
+def _estimator_kind(value: Any) -> str | None:
+    """Which form an estimator entry takes, from its keys, so that a mistake in one form is
+    reported once (not once per form it failed to be)."""
+    if isinstance(value, str):
+        return "str"
+    if isinstance(value, Mapping):
+        if "plugin" in value:
+            return "PluginEstimator"
+        if "estimator" in value:
+            return "ConfiguredEstimator"
+    if isinstance(value, (PluginEstimator, ConfiguredEstimator)):
+        return type(value).__name__
+    return None
+
+
+EstimatorSpec = typing.Annotated[
+    Union[
+        typing.Annotated[str, Tag("str")],
+        typing.Annotated[PluginEstimator, Tag("PluginEstimator")],
+        typing.Annotated[ConfiguredEstimator, Tag("ConfiguredEstimator")],
+    ],
+    Discriminator(
+        _estimator_kind,
+        custom_error_type="estimator_form",
+        custom_error_message=(
+            "an estimator is a name (e.g. mle), {plugin: 'package.module:function'} or "
+            "{estimator: NAME, options: {...}}"
+        ),
+    ),
+]
 
 
 class CovariateSpec(_Strict):

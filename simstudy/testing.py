@@ -51,11 +51,14 @@ def typical_theta(model) -> np.ndarray:
 
 
 def per_observation_scores(model, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Score of each observation (m, k): the model's total score on one-element samples."""
-    scores = np.empty((x.size, model.k))
+    """Score of each observation (m, k): the model's total score on one-observation samples
+    (an observation is ``model.data_width`` values, e.g. a regression row (y, x...))."""
+    width = model.data_width
+    m = x.size // width
+    scores = np.empty((m, model.k))
     buf = np.empty(model.k)
-    for i in range(x.size):
-        model.score(x[i : i + 1], theta, buf)
+    for i in range(m):
+        model.score(x[i * width : (i + 1) * width], theta, buf)
         scores[i] = buf
     return scores
 
@@ -64,7 +67,7 @@ def per_observation_hessians(model, x: np.ndarray, theta: np.ndarray) -> np.ndar
     """Hessian of each observation's log-likelihood (m, k, k), by central differences of the
     analytic score (step 1e-5·max(1, |θ_j|): truncation O(h²) ~ 1e-10, rounding ~ 1e-11/h)."""
     k = model.k
-    out = np.empty((x.size, k, k))
+    out = np.empty((x.size // model.data_width, k, k))
     for j in range(k):
         h = 1e-5 * max(1.0, abs(theta[j]))
         up, down = theta.copy(), theta.copy()

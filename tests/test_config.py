@@ -56,7 +56,7 @@ BAD = [
     case("estimator-absent-for-model", edit("estimators: [mle]", "estimators: [mom]"),
          "models[0].estimators[0]", 8, "'mom'", "use mle"),
     case("estimator-not-a-name", edit("[mle, mom]", "[mle, mom, 3]"), "models[1].estimators[2]",
-         13, "got 3", "estimator name", "plugin"),
+         13, "got 3", "an estimator is a name", "plugin"),
     case("plugin-reference-malformed", edit("[mle, mom]", "[mle, mom, {plugin: nocolon}]"),
          "models[1].estimators[2].plugin", 13, "'nocolon'", "'package.module:function'"),
     case("plugin-unknown-key", edit("[mle, mom]", "[mle, mom, {plugin: 'a.b:c', nam: x}]"),
@@ -148,9 +148,9 @@ BAD = [
     case("models-not-list", HEAD + "models:\n  model: bernoulli\n  params: {p: 0.3}\n",
          "models", 5, "must be a list", "got {'model': 'bernoulli'"),
     case("models-item-not-mapping", HEAD + "models:\n  - {model: exponential, params: "
-         "{rate: 1.0}}\n  - gamma\n", "models[1]", 7, "got 'gamma'", "keys model, params"),
+         "{rate: 1.0}}\n  - gamma\n", "models[1]", 7, "got 'gamma'", "keys model, plugin, params"),
     case("model-key-missing", edit("  - model: gamma\n    params:\n", "  - params:\n"),
-         "models[1].model", 9, "'model'", "missing"),
+         "models[1]", 9, "give either `model: NAME`", "not both or neither"),
     # expect and checks
     case("expect-unknown-estimator", edit("{mom: {efficient", "{mon: {efficient"),
          "models[1].expect.mon", 14, "'mon'", "did you mean 'mom'?", "its estimators are mle, mom"),

@@ -32,11 +32,14 @@ from simstudy.special import gammaln
 LOGISTIC, POISSON = 0, 1
 MAX_ITER = 100
 MAX_HALVINGS = 40
-#: Stop when the Newton decrement is below this × max(1, |ℓ|): about 100 ulps of ℓ, above the
-#: rounding floor of a sum of n terms (a tighter bound stalls there) and, the decrement being
-#: quadratic in the remaining error, an error in β of about sqrt(1e-14·|ℓ|/λ_min(XᵀWX)) ~ 1e-8.
-NEWTON_TOL = 1e-14
+#: Stop when the Newton decrement is below this × max(1, |ℓ|), above the rounding floor of a
+#: sum of n terms (~sqrt(n)·ε·|ℓ|: a tighter bound stalls there at n ~ 1e6); the last step is
+#: then taken, and convergence being quadratic it leaves an error at rounding level.
+NEWTON_TOL = 1e-12
 DIVERGENCE_ETA = 30.0
+#: A decrement this small (× max(1, |ℓ|)) that step halving cannot realise is rounding noise in
+#: ℓ = Σℓ_i (relative error ~ sqrt(n)·ε), i.e. the maximum has been reached.
+ROUNDING_DECREMENT = 1e-9
 #: tolerance of the certificate's sign tests, relative to max |x_iᵀa|
 CERTIFICATE_RTOL = 1e-7
 
@@ -221,14 +224,27 @@ def newton(x, out_theta, out_se, family):
             write_covariance_se(cov, out_se)
             return (OK, it)
         t = 1.0
+        improved = False
         for _ in range(MAX_HALVINGS):
             for j in range(p):
                 trial[j] = beta[j] + t * step[j]
             new_ll = total_loglik(x, trial, family)
-            if new_ll >= ll:
+            # A halved step must strictly raise ℓ: once t·step is below rounding, trial == β
+            # and an equal ℓ would be "accepted" forever.
+            if new_ll > ll or (new_ll == ll and t == 1.0):
+                improved = True
                 break
             t *= 0.5
-        else:
+        if not improved:
+            # No step raises ℓ: either a genuine failure, or (at very large n) we are at the
+            # maximum already and the rounding noise of the sum ℓ hides the tiny gain.
+            if decrement <= ROUNDING_DECREMENT * max(1.0, abs(ll)):
+                for j in range(p):
+                    out_theta[j] = beta[j]
+                cov = np.empty((p, p))
+                cholesky_inverse(chol, cov)
+                write_covariance_se(cov, out_se)
+                return (OK, it)
             return fail(out_theta, out_se, NOT_CONVERGED, it)
         beta[:] = trial
         ll = new_ll

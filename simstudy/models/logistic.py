@@ -165,7 +165,7 @@ def fit_mse_loss(x, out_theta, out_se):
             for j in range(p):
                 trial[j] = beta[j] + t * step[j]
             new_loss = _sq_loss(x, trial)
-            if new_loss <= loss:
+            if new_loss < loss or (new_loss == loss and t == 1.0):
                 accepted = True
                 break
             t *= 0.5
