@@ -666,6 +666,18 @@ def _model_problems(config: StudyConfig, base_dir=None):
                         f"{v!r} is outside the domain of {model.name}'s {p.name!r}, "
                         f"{p.domain}; give a value in {p.domain}"
                     )
+        # Joint constraints (e.g. probabilities on a simplex) once each value is in its domain.
+        if all(k in entry.params for k in names) and not any(
+            not p.domain.contains(float(v))
+            for p in model.params
+            for v in (entry.params[p.name] if isinstance(entry.params[p.name], list) else [entry.params[p.name]])
+        ):
+            for theta in entry.grid(names):
+                try:
+                    model.check_theta(theta)
+                except ModelError as exc:
+                    yield base + ("params",), f"{exc}; got {theta}"
+                    break
         from simstudy.metrics.derived import ExpressionError, parse
 
         for dname, expression in entry.derived.items():

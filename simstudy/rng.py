@@ -20,7 +20,11 @@ covariates). The NumPy oracle, built by :func:`numpy_generator`, is::
 bit: ``standard_normal`` == ``gen.standard_normal(n)``, ``scale * standard_exponential`` ==
 ``gen.exponential(scale, n)``, ``scale * standard_gamma(shape)`` == ``gen.gamma(shape, scale,
 n)``, ``poisson(lam)`` == ``gen.poisson(lam, n)``, ``bernoulli(p)`` == ``gen.random(n) < p``,
-``next_double`` == ``gen.random(n)``, ``next_uint64`` == ``gen.bit_generator.random_raw(n)``.
+``next_double`` == ``gen.random(n)``, ``next_uint64`` == ``gen.bit_generator.random_raw(n)``;
+and ``uniform(lo, hi)``, ``weibull(a)``, ``beta(a, b)``, ``standard_t(df)``,
+``standard_cauchy()``, ``laplace(loc, scale)``, ``lognormal(mean, sigma)``,
+``negative_binomial(n, p)`` == the ``Generator`` methods of the same names, and
+``categorical(categorical_cdf(p))`` == ``gen.choice(len(p), p=p)``.
 Callers apply location and scale exactly as NumPy does (``loc + scale * z``).
 
 Algorithms
@@ -468,6 +472,132 @@ def bernoulli(state, p):
         return np.int64(1)
     return np.int64(0)
 
+
+# ---------------------------------------------------------------------------------------------
+# More variates (distributions.c, NumPy 2.4), for the numerical families and non-regular models.
+# Each keeps NumPy's operation order; ``Generator.<method>`` applies loc/scale where noted.
+# ---------------------------------------------------------------------------------------------
+@jit(inline="always")
+def uniform(state, low, high):
+    """Uniform on [low, high): ``low + (high - low) * next_double`` (``Generator.uniform``,
+    which passes ``range = high - low`` to ``random_uniform``)."""
+    return low + (high - low) * next_double(state)
+
+
+@jit(inline="always")
+def weibull(state, a):
+    """Standard Weibull(a): ``standard_exponential ** (1/a)``, 0 at a == 0
+    (``Generator.weibull``; a scale is applied by the caller: ``gen.weibull(a) * scale``)."""
+    if a == 0.0:
+        return 0.0
+    return math.pow(standard_exponential(state), 1.0 / a)
+
+
+@jit(inline="always")
+def _beta_johnk(state, a, b):
+    """Johnk's (1964) algorithm for a, b <= 1, as ``random_beta``: X = U^(1/a), Y = V^(1/b),
+    accept X/(X+Y) when X + Y <= 1; when X or Y underflows to 0, the ratio is formed from
+    logs (log-sum-exp) instead."""
+    while True:
+        u = next_double(state)
+        v = next_double(state)
+        x = math.pow(u, 1.0 / a)
+        y = math.pow(v, 1.0 / b)
+        xpy = x + y
+        # NumPy rejects U = V = 0 (about 1 in 10^106).
+        if xpy <= 1.0 and u + v > 0.0:
+            if x > 0.0 and y > 0.0:
+                return x / xpy
+            log_x = math.log(u) / a
+            log_y = math.log(v) / b
+            log_m = max(log_x, log_y)
+            log_x -= log_m
+            log_y -= log_m
+            # One of the two is now 0, so exp(log_x) + exp(log_y) = 1 + exp(min): compiled
+            # NumPy 2.4 rounds this as log1p (checked bit for bit on thousands of such draws;
+            # older distributions.c copies read log(exp(log_x) + exp(log_y))).
+            return math.exp(log_x - math.log1p(math.exp(min(log_x, log_y))))
+
+
+@jit(inline="always")
+def beta(state, a, b):
+    """Beta(a, b) as ``Generator.beta``: Johnk's algorithm when a <= 1 and b <= 1, otherwise
+    G_a / (G_a + G_b) from two standard gammas (G_a drawn first)."""
+    if a <= 1.0 and b <= 1.0:
+        return _beta_johnk(state, a, b)
+    ga = standard_gamma(state, a)
+    gb = standard_gamma(state, b)
+    return ga / (ga + gb)
+
+
+@jit(inline="always")
+def standard_t(state, df):
+    """Student t with ``df`` degrees of freedom (``Generator.standard_t``): a normal, then a
+    standard gamma(df/2), returned as ``sqrt(df/2) * z / sqrt(g)``."""
+    num = standard_normal(state)
+    denom = standard_gamma(state, df / 2.0)
+    return math.sqrt(df / 2.0) * num / math.sqrt(denom)
+
+
+@jit(inline="always")
+def standard_cauchy(state):
+    """Standard Cauchy as ``Generator.standard_cauchy``: the ratio of two standard normals.
+
+    C leaves the order of the two calls in ``normal() / normal()`` unspecified; compiled NumPy
+    draws the numerator first (checked bit for bit by tests/test_rng.py)."""
+    num = standard_normal(state)
+    return num / standard_normal(state)
+
+
+@jit(inline="always")
+def laplace(state, loc, scale):
+    """Laplace(loc, scale) by inversion as ``Generator.laplace``: U >= 1/2 gives
+    ``loc - scale log(2 - 2U)``, 0 < U < 1/2 gives ``loc + scale log(2U)``, U = 0 is redrawn."""
+    while True:
+        u = next_double(state)
+        if u >= 0.5:
+            return loc - scale * math.log(2.0 - u - u)
+        if u > 0.0:
+            return loc + scale * math.log(u + u)
+
+
+@jit(inline="always")
+def lognormal(state, mean, sigma):
+    """Lognormal as ``Generator.lognormal(mean, sigma)``: ``exp(mean + sigma * z)``."""
+    return math.exp(mean + sigma * standard_normal(state))
+
+
+@jit(inline="always")
+def negative_binomial(state, n, p):
+    """Failures before the n-th success, success probability p (``Generator.negative_binomial``):
+    a Poisson whose mean is a gamma(n, scale (1 - p)/p) draw."""
+    lam = ((1.0 - p) / p) * standard_gamma(state, n)
+    return poisson(state, lam)
+
+
+@jit(inline="always")
+def categorical(state, cdf):
+    """Category index with normalised cumulative probabilities ``cdf`` (ending in 1.0), as
+    ``Generator.choice(K, p=p)``, which builds ``cdf = cumsum(p); cdf /= cdf[-1]`` and returns
+    ``cdf.searchsorted(random(), side='right')``: the number of entries <= U."""
+    u = next_double(state)
+    k = 0
+    while k < cdf.size and cdf[k] <= u:
+        k += 1
+    return np.int64(k)
+
+
+def categorical_cdf(p):
+    """The normalised cdf ``Generator.choice`` builds from ``p``: ``cumsum(p) / cumsum(p)[-1]``."""
+    cdf = np.cumsum(np.asarray(p, dtype=np.float64))
+    cdf /= cdf[-1]
+    return cdf
+
+
+__all__ += [
+    "beta", "categorical", "categorical_cdf", "laplace", "lognormal", "negative_binomial",
+    "standard_cauchy", "standard_t", "uniform", "weibull",
+]
 
 # ---------------------------------------------------------------------------------------------
 # The NumPy oracle (Python)

@@ -381,3 +381,223 @@ def test_init_stream_rejects_a_short_state():
 def test_public_interface():
     assert isinstance(rng.STATE_SIZE, int)
     assert all(hasattr(rng, name) for name in rng.__all__)
+
+
+# --- the variates of the numerical families and the non-regular model ------------------------
+# One small fill kernel per variate: a single kernel inlining every variate compiles for
+# minutes, these for seconds each. Each returns the stream's next raw word afterwards, so the
+# identity checks also prove that the same number of words was consumed.
+@jit
+def _fill_uniform(state, low, high, out):
+    for i in range(out.size):
+        out[i] = rng.uniform(state, low, high)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_weibull(state, a, out):
+    for i in range(out.size):
+        out[i] = rng.weibull(state, a)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_beta(state, a, b, out):
+    for i in range(out.size):
+        out[i] = rng.beta(state, a, b)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_standard_t(state, df, out):
+    for i in range(out.size):
+        out[i] = rng.standard_t(state, df)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_standard_cauchy(state, out):
+    for i in range(out.size):
+        out[i] = rng.standard_cauchy(state)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_laplace(state, loc, scale, out):
+    for i in range(out.size):
+        out[i] = rng.laplace(state, loc, scale)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_lognormal(state, mean, sigma, out):
+    for i in range(out.size):
+        out[i] = rng.lognormal(state, mean, sigma)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_negative_binomial(state, n, p, out):
+    for i in range(out.size):
+        out[i] = rng.negative_binomial(state, n, p)
+    return rng.next_uint64(state)
+
+
+@jit
+def _fill_categorical(state, cdf, out):
+    for i in range(out.size):
+        out[i] = rng.categorical(state, cdf)
+    return rng.next_uint64(state)
+
+
+def _categorical_case(p):
+    p = np.array(p, dtype=np.float64)
+    return (
+        lambda state, out: _fill_categorical(state, rng.categorical_cdf(p), out),
+        lambda g, n: g.choice(p.size, size=n, p=p),
+        st.rv_discrete(values=(np.arange(p.size), p)),
+    )
+
+
+# name -> (fill(state, out) -> next word, NumPy oracle for n draws, scipy.stats reference)
+NEW_CONTINUOUS = {
+    **{
+        f"uniform({lo}, {hi})": (
+            lambda s, o, lo=lo, hi=hi: _fill_uniform(s, lo, hi, o),
+            lambda g, n, lo=lo, hi=hi: g.uniform(lo, hi, n),
+            st.uniform(lo, hi - lo),
+        )
+        for lo, hi in ((0.0, 3.7), (-2.0, 5.0))
+    },
+    **{
+        f"weibull({a})": (
+            lambda s, o, a=a: _fill_weibull(s, a, o),
+            lambda g, n, a=a: g.weibull(a, n),
+            st.weibull_min(a),
+        )
+        for a in (0.7, 1.0, 3.0)
+    },
+    # (0.5, 0.5) and (0.005, 0.004): Johnk's algorithm (a, b <= 1); in the second, U^(1/a)
+    # underflows to 0 for U < 0.024, so several % of draws take its log-sum-exp branch.
+    # (2, 3) and (0.5, 3): the gamma ratio.
+    **{
+        f"beta({a}, {b})": (
+            lambda s, o, a=a, b=b: _fill_beta(s, a, b, o),
+            lambda g, n, a=a, b=b: g.beta(a, b, n),
+            st.beta(a, b),
+        )
+        for a, b in ((0.5, 0.5), (0.005, 0.004), (2.0, 3.0), (0.5, 3.0))
+    },
+    **{
+        f"standard_t({df})": (
+            lambda s, o, df=df: _fill_standard_t(s, df, o),
+            lambda g, n, df=df: g.standard_t(df, n),
+            st.t(df),
+        )
+        for df in (1.5, 5.0)
+    },
+    "standard_cauchy": (_fill_standard_cauchy, lambda g, n: g.standard_cauchy(n), st.cauchy()),
+    "laplace(1.5, 2.0)": (
+        lambda s, o: _fill_laplace(s, 1.5, 2.0, o),
+        lambda g, n: g.laplace(1.5, 2.0, n),
+        st.laplace(1.5, 2.0),
+    ),
+    "lognormal(0.3, 0.8)": (
+        lambda s, o: _fill_lognormal(s, 0.3, 0.8, o),
+        lambda g, n: g.lognormal(0.3, 0.8, n),
+        st.lognorm(0.8, scale=np.exp(0.3)),
+    ),
+}
+NEW_DISCRETE = {
+    # n * (1 - p)/p: gamma-mixed Poisson means below 10 (multiplication) and above (PTRS)
+    **{
+        f"negative_binomial({n}, {p})": (
+            lambda s, o, n=n, p=p: _fill_negative_binomial(s, n, p, o),
+            lambda g, size, n=n, p=p: g.negative_binomial(n, p, size),
+            st.nbinom(n, p),
+        )
+        for n, p in ((2.5, 0.3), (0.5, 0.9), (50.0, 0.05))
+    },
+    "categorical([0.2, 0.3, 0.5])": _categorical_case([0.2, 0.3, 0.5]),
+    "categorical([0.1, 0.1, 0.1, 0.7])": _categorical_case([0.1, 0.1, 0.1, 0.7]),
+    "categorical([0.25, 0.0, 0.75])": _categorical_case([0.25, 0.0, 0.75]),  # an empty category
+    "categorical([0.7, 0.2, 0.1 + 1e-9])": _categorical_case([0.7, 0.2, 0.1 + 1e-9]),  # cdf[-1] != 1
+}
+NEW_VARIATES = {**NEW_CONTINUOUS, **NEW_DISCRETE}
+
+
+def _draw_new(name, address, n):
+    fill = NEW_VARIATES[name][0]
+    out = np.empty(n) if name in NEW_CONTINUOUS else np.empty(n, dtype=np.int64)
+    return out, fill(_stream(*address), out)
+
+
+@pytest.mark.parametrize("address", IDENTITY_ADDRESSES)
+@pytest.mark.parametrize("name", sorted(NEW_VARIATES))
+def test_new_variate_bit_identical_to_numpy(name, address):
+    ours, next_word = _draw_new(name, address, N_IDENTITY)
+    generator = rng.numpy_generator(*address)
+    expected = NEW_VARIATES[name][1](generator, N_IDENTITY)
+    assert ours.dtype == expected.dtype
+    assert np.array_equal(ours, expected)
+    assert next_word == generator.bit_generator.random_raw()
+
+
+def test_johnk_log_branch_is_exercised():
+    """The (0.005, 0.004) identity case reaches Johnk's log-sum-exp branch (X or Y == 0)."""
+    u = rng.numpy_generator(*IDENTITY_ADDRESSES[0]).random((N_IDENTITY, 2))
+    underflow = (u[:, 0] ** (1 / 0.005) == 0.0) | (u[:, 1] ** (1 / 0.004) == 0.0)
+    assert underflow.mean() > 0.01
+
+
+def test_weibull_with_zero_shape_is_zero_without_drawing():
+    out = np.empty(10)
+    next_word = _fill_weibull(_stream(*FIT_ADDRESS), 0.0, out)
+    assert not out.any()
+    assert next_word == rng.numpy_generator(*FIT_ADDRESS).bit_generator.random_raw()
+
+
+def test_categorical_cdf_is_numpys():
+    p = np.array([0.7, 0.2, 0.1 + 1e-9])
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    np.testing.assert_array_equal(rng.categorical_cdf(p), cdf)
+
+
+@pytest.mark.parametrize(
+    "name", sorted(set(NEW_CONTINUOUS) - {"beta(0.005, 0.004)", "weibull(1.0)"})
+)
+def test_new_continuous_variates_fit_scipy(name):
+    sample, _ = _draw_new(name, FIT_ADDRESS, N_FIT)
+    assert st.kstest(sample, NEW_CONTINUOUS[name][2].cdf).pvalue > P_MIN
+
+
+@pytest.mark.parametrize("name", sorted(NEW_DISCRETE))
+def test_new_discrete_variates_fit_scipy(name):
+    sample, _ = _draw_new(name, FIT_ADDRESS, N_FIT)
+    dist = NEW_DISCRETE[name][2]
+    if name.startswith("categorical"):
+        p = dist.pk
+        observed = np.bincount(sample, minlength=p.size)
+        assert observed[p == 0].sum() == 0
+        keep = p > 0
+        assert st.chisquare(observed[keep], N_FIT * p[keep] / p[keep].sum()).pvalue > P_MIN
+    else:
+        assert _chisquare_pvalue(sample, dist) > P_MIN
+
+
+def test_new_variates_are_callable_from_python():
+    """A model's ``py_func`` calls them from the interpreter: the same stream, one at a time."""
+    address = IDENTITY_ADDRESSES[2]
+    state, generator = _stream(*address), rng.numpy_generator(*address)
+    assert rng.uniform(state, -1.0, 2.0) == generator.uniform(-1.0, 2.0)
+    assert rng.weibull(state, 1.7) == generator.weibull(1.7)
+    assert rng.beta(state, 0.4, 0.6) == generator.beta(0.4, 0.6)
+    assert rng.beta(state, 2.0, 0.6) == generator.beta(2.0, 0.6)
+    assert rng.standard_t(state, 5.0) == generator.standard_t(5.0)
+    assert rng.standard_cauchy(state) == generator.standard_cauchy()
+    assert rng.laplace(state, 1.0, 3.0) == generator.laplace(1.0, 3.0)
+    assert rng.lognormal(state, 0.5, 1.5) == generator.lognormal(0.5, 1.5)
+    assert rng.negative_binomial(state, 3.0, 0.25) == generator.negative_binomial(3.0, 0.25)
+    p = np.array([0.2, 0.5, 0.3])
+    assert rng.categorical(state, rng.categorical_cdf(p)) == generator.choice(3, p=p)
