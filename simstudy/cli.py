@@ -259,7 +259,8 @@ def cmd_models(args) -> int:
     for name in list_models():
         m = get_model(name)
         params = ", ".join(f"{p.name} in {p.domain}" for p in m.params)
-        tags = ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items()))
+        # Reasons (``*_reason`` tags) are long sentences: `check-model` and the verdicts show them.
+        tags = ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items()) if not k.endswith("_reason"))
         rows.append((name, params, ", ".join(m.estimators), tags))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for i, r in enumerate(rows):
