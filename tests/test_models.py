@@ -62,8 +62,9 @@ def _grid(param):
 
 
 #: Up to this many θ points the full grid of (low, mid, high) per parameter is tested; beyond
-#: it (3+ parameters) each parameter in turn takes its ends with the others at their midpoints.
-MAX_GRID_POINTS = 9
+#: it (2+ parameters) each parameter in turn takes its ends with the others at their midpoints
+#: (2k + 1 points: every parameter's extremes, at a fraction of the full grid's cost).
+MAX_GRID_POINTS = 3
 
 
 def _thetas(model):
