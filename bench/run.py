@@ -132,6 +132,7 @@ def run(cfg: BenchConfig, out: Path, only=SECTIONS, echo=print, merge=False) -> 
         merged_meta.setdefault("reruns", []).append(
             {"sections": list(only), "started": meta["started"], "machine": meta["machine"]})
         results["meta"] = merged_meta
+    results["targets"] = report.targets(results)
     (out / "results.json").write_text(json.dumps(results, indent=1, default=float) + "\n")
     (out / "RESULTS.md").write_text(report.markdown(results))
     return results

@@ -29,6 +29,7 @@ import pandas as pd
 import yaml
 
 from bench import baseline_numpy_scipy as baseline
+from bench import loops
 from bench.cells import components
 from bench.sampling import MODEL_VARIATE
 from bench.timing import ROOT, Stats, alternating
@@ -152,15 +153,36 @@ def run(cfg, kernel_rates: dict) -> list[dict]:
     base_cfg = copy.deepcopy(config)
     base_reps = min(reps, cfg.baseline_reps)
     kept, probes, summaries = [], [], []
+
+    def control(n_threads):
+        def call():
+            before = numba.get_num_threads()
+            numba.set_num_threads(n_threads)
+            try:
+                loops.parallel_sampling(np.uint64(1), np.uint64(2), 8, 2_000_000)
+            finally:
+                numba.set_num_threads(before)
+
+        return call
+
+    control(threads)()  # compile / load
     runs = alternating({
+        "control 1": control(1),
+        f"control {threads}": control(threads),
         "all": lambda: _run_simstudy(config, keep=kept if not kept else None),
         "1": lambda: _run_simstudy(config, threads=1),
         "probe": lambda: probes.append(sampling_probe(plan, reps, cfg.study_probe_fraction)),
         "baseline": lambda: summaries.append(baseline.run(base_cfg, base_reps)),
     }, cfg.study_repeats)  # fmt: skip
     ours, ours_1, base = runs["all"], runs["1"], runs["baseline"]
+    control_speedup = runs["control 1"].median / runs[f"control {threads}"].median
     probe = Stats(tuple(probes))
     result = kept[0]
+    # The executor's own per-cell timings (engine.run_block calls) of the first timed run: what
+    # the rest of its wall time went to is planning, the Parquet store and the manifest.
+    engine_wall = float(sum(c.get("seconds", 0.0) for c in result.manifest["cells"]))
+    outside_engine = {"run_wall_s": ours.values[0], "engine_wall_s": engine_wall,
+                      "outside_engine_s": ours.values[0] - engine_wall}  # fmt: skip
     base_scaled = base.scaled(reps / base_reps)
     agree = agreement(result, summaries[-1])
     shutil.rmtree(result.root.parent, ignore_errors=True)
@@ -188,6 +210,7 @@ def run(cfg, kernel_rates: dict) -> list[dict]:
             "pure_from_item1_rates_s": pure_1 / n_threads,
             "ratio_vs_item1_rates": stats.median / (pure_1 / n_threads),
             "samples_by_variate": samples,
+            "control_speedup": control_speedup,
             "compile_seconds": 0.0,
             "breakdown_1thread_s": parts,
             "breakdown_share": {k: v / engine_1thread for k, v in parts.items()},
@@ -207,6 +230,8 @@ def run(cfg, kernel_rates: dict) -> list[dict]:
             "ratio": base_scaled.median / ours.median,
             "ratio_meaning": "baseline time / simstudy time (speed-up)",
             "estimate_agreement": agree,
+            "first_run_timings": outside_engine,
+            "control_speedup": control_speedup,
         },
         versus_pure(f"{threads} threads", ours, threads),
         versus_pure("1 thread (immune to load on the other core)", ours_1, 1),
