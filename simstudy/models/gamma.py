@@ -24,6 +24,7 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models._sample_stats import central_moments
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import digamma, gammaln, trigamma
 
@@ -73,22 +74,6 @@ def fisher(theta, out):
 
 
 @jit
-def _central_moments(x):
-    n = x.size
-    mean = x.sum() / n
-    m2 = 0.0
-    m3 = 0.0
-    m4 = 0.0
-    for v in x:
-        d = v - mean
-        d2 = d * d
-        m2 += d2
-        m3 += d2 * d
-        m4 += d2 * d2
-    return mean, m2 / n, m3 / n, m4 / n
-
-
-@jit
 def _fail(out_theta, out_se, status, n_iter):
     for j in range(out_theta.size):
         out_theta[j] = np.nan
@@ -107,7 +92,7 @@ def fit_mle(x, out_theta, out_se):
     # exactly (no MLE: the likelihood grows without bound along α/β = x̄).
     if x.min() == x.max():
         return _fail(out_theta, out_se, NO_MLE, 0)
-    mean, var, _, _ = _central_moments(x)
+    mean, var, _, _ = central_moments(x)
     s = np.log(mean) - _sum_log(x) / n
     if not s > 0.0:
         return _fail(out_theta, out_se, NO_MLE, 0)
@@ -147,7 +132,7 @@ def fit_mle(x, out_theta, out_se):
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
-    mean, m2, m3, m4 = _central_moments(x)
+    mean, m2, m3, m4 = central_moments(x)
     if x.min() == x.max() or not (m2 > 0.0 and mean > 0.0):
         return _fail(out_theta, out_se, NO_MLE, 0)
     a = mean * mean / m2

@@ -20,6 +20,7 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models._sample_stats import central_moments
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -101,28 +102,12 @@ def fit_mle(x, out_theta, out_se):
     return (OK, 0)
 
 
-@jit
-def _central_moments(x):
-    n = x.size
-    mean = x.sum() / n
-    m2 = 0.0
-    m3 = 0.0
-    m4 = 0.0
-    for v in x:
-        d = v - mean
-        d2 = d * d
-        m2 += d2
-        m3 += d2 * d
-        m4 += d2 * d2
-    return mean, m2 / n, m3 / n, m4 / n
-
-
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
     if x.min() == x.max() or not x.min() > 0.0:
         return _fail(out_theta, out_se, NO_MLE)
-    mean, m2, m3, m4 = _central_moments(x)
+    mean, m2, m3, m4 = central_moments(x)
     if not m2 > 0.0:
         return _fail(out_theta, out_se, NO_MLE)
     s2 = np.log1p(m2 / (mean * mean))
