@@ -134,10 +134,28 @@ class CovariateSpec(_Strict):
 
 
 class DesignSpec(_Strict):
-    """Covariates of a regression model, drawn afresh for every replication."""
+    """Covariates of a regression model: drawn afresh for every replication (``covariates``),
+    or the fixed rows of a CSV/Parquet ``file`` (optionally only its ``columns``), the same in
+    every replication; observation i uses file row i mod N (see simstudy.models._design)."""
 
     intercept: bool = True
     covariates: tuple[CovariateSpec, ...] = ()
+    #: a CSV or Parquet file of covariate rows (relative to the study YAML file)
+    file: str | None = Field(default=None, min_length=1)
+    #: the file's columns to use, in order (default: all)
+    columns: tuple[str, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DesignSpec":
+        if self.file is not None and self.covariates:
+            raise ValueError(
+                "a design takes either covariates (drawn per replication) or a file (fixed "
+                "rows), not both; remove one of them"
+            )
+        if self.columns is not None and self.file is None:
+            raise ValueError("columns selects columns of a design file; add 'file: ...' or "
+                             "remove columns")  # fmt: skip
+        return self
 
 
 class ModelEntry(_Strict):
@@ -353,6 +371,7 @@ def parse_config(
         config = StudyConfig.model_validate(dict(data))
     except ValidationError as exc:
         raise StudyConfigError(_format_validation(exc, data, locator)) from None
+    config = _resolve_design_files(config, base_dir)
     if check_models:
         problems = list(_model_problems(config, base_dir))
         if problems:
@@ -360,6 +379,22 @@ def parse_config(
                 "\n".join(locator.message(path, msg) for path, msg in problems)
             )
     return config
+
+
+def _resolve_design_files(config: StudyConfig, base_dir: Path | None) -> StudyConfig:
+    """Design files as absolute paths (relative ones are relative to the study file's folder),
+    so every later reader of the config (runs, workers, replay) finds the same file."""
+    entries = []
+    for entry in config.models:
+        design = entry.design
+        if design is not None and design.file is not None:
+            path = Path(design.file).expanduser()
+            if not path.is_absolute():
+                path = (Path(base_dir) if base_dir is not None else Path.cwd()) / path
+            design = design.model_copy(update={"file": str(path.resolve())})
+            entry = entry.model_copy(update={"design": design})
+        entries.append(entry)
+    return config.model_copy(update={"models": tuple(entries)})
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -615,6 +650,7 @@ def _model_problems(config: StudyConfig, base_dir=None):
     from simstudy.errors import PluginError
     from simstudy.models._registry import get_model, load_plugin_model, suggest, unknown_model_message
     from simstudy.models._base import ModelError
+    from simstudy.models._design import DesignFileError
 
     for i, entry in enumerate(config.models):
         base = ("models", i)
@@ -638,10 +674,14 @@ def _model_problems(config: StudyConfig, base_dir=None):
                 )
                 continue
             design = entry.design
-            if not design.intercept and not design.covariates:
+            if not design.intercept and not design.covariates and design.file is None:
                 yield base + ("design",), "a design needs an intercept or at least one covariate"
                 continue
-            model = get_model(entry.model, design)  # a regression model for this design
+            try:
+                model = get_model(entry.model, design)  # a regression model for this design
+            except DesignFileError as exc:
+                yield base + ("design", "file"), str(exc)
+                continue
         names = model.param_names
         unknown = [key for key in entry.params if key not in names]
         for key in unknown:

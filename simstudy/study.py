@@ -372,8 +372,8 @@ def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None)
             "theta": cell.theta_json,
             "n": cell.n,
             "params": list(cell.model.param_names),
-            "fisher": _fisher(cell.model, cell.theta_array).tolist(),
-            "inverse_fisher": np.linalg.inv(_fisher(cell.model, cell.theta_array)).tolist(),
+            "fisher": cell.model.information(cell.theta_array, cell.n).tolist(),
+            "inverse_fisher": cell.model.inverse_fisher(cell.theta_array, cell.n).tolist(),
             "regular": cell.model.regular,
             "rate": cell.model.rate,
             "data_key": cell.data_key,
@@ -420,12 +420,6 @@ def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None)
         "cells": cells,
         "runs": runs,
     }
-
-
-def _fisher(model, theta: np.ndarray) -> np.ndarray:
-    info = np.zeros((model.k, model.k))
-    model.fisher(theta, info)
-    return info
 
 
 def _rng_scheme() -> str:

@@ -18,7 +18,8 @@ Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in dec
 ``score(x, theta, out)``
     total score vector (gradient of ``loglik``) written to ``out`` (length k).
 ``fisher(theta, out)``
-    per-observation expected information matrix, ``out`` is (k, k).
+    per-observation expected information matrix, ``out`` is (k, k) (for a fixed regression
+    design, its limit as n grows; ``Model.fisher_at`` gives it at each n).
 ``fit(x, out_theta, out_se) -> (status, n_iter)``
     an estimator: estimates and their model-based standard errors in declared order, a fit
     status code (:data:`STATUS_CODES`) and the number of iterations (0 for closed forms).
@@ -152,8 +153,12 @@ class Model:
     #: regression models: ``specialize(design_spec) -> Model`` for a config's ``design:``
     #: (parameters b0..bp follow the design); None for iid models
     specialize: Callable[[Any], "Model"] | None = None
-    #: the design this model was specialized for (a simstudy.models._design.Design), if any
+    #: the design this model was specialized for (a Design or FixedDesign of
+    #: simstudy.models._design), if any
     design: Any = None
+    #: ``fisher_at(theta, n) -> (k, k)``: the per-observation information of a sample of size
+    #: n when it depends on n (a fixed regression design); None: ``fisher`` at every n
+    fisher_at: Callable[[np.ndarray, int], np.ndarray] | None = None
 
     @property
     def design_array(self) -> np.ndarray:
@@ -219,8 +224,16 @@ class Model:
             "{plugin: 'package.module:function'}"
         )
 
-    def inverse_fisher(self, theta: np.ndarray) -> np.ndarray:
-        """Per-observation inverse Fisher information I(θ)^-1 (the Cramér-Rao bound × n)."""
+    def information(self, theta: np.ndarray, n: int | None = None) -> np.ndarray:
+        """Per-observation Fisher information I(θ) (k × k) of a sample of size n: ``fisher``,
+        or ``fisher_at`` when the model's information depends on n (fixed designs)."""
+        theta = np.ascontiguousarray(theta, dtype=np.float64)
+        if n is not None and self.fisher_at is not None:
+            return np.array(self.fisher_at(theta, int(n)), dtype=np.float64)
         info = np.zeros((self.k, self.k))
-        self.fisher(np.ascontiguousarray(theta, dtype=np.float64), info)
-        return np.linalg.inv(info)
+        self.fisher(theta, info)
+        return info
+
+    def inverse_fisher(self, theta: np.ndarray, n: int | None = None) -> np.ndarray:
+        """Per-observation inverse Fisher information I(θ)^-1 (the Cramér-Rao bound × n)."""
+        return np.linalg.inv(self.information(theta, n))

@@ -1,19 +1,35 @@
 """Covariate designs of the regression models: declaration, kernel encoding, NumPy oracle.
 
-A design (``design: {intercept: true, covariates: [{dist: normal, mean: 0, sd: 1},
-{dist: bernoulli, p: 0.4}]}``) says how each replication draws its covariates: independently
-per observation, column by column, from sub-stream 1 of the replication's Philox stream (the
-response uses sub-stream 0). The sample buffer holds rows (y, x_0, ..., x_{p-1}) where x_0 = 1
-when there is an intercept, so estimators need no design flags.
+Two kinds of design give the covariates x of observation i:
 
-The kernel sees the design as a float array: [p, intercept, then (code, a, b) per covariate]
-with codes 0 normal(mean=a, sd=b), 1 bernoulli(p=a), 2 uniform(low=a, high=b).
+- **random** (``design: {intercept: true, covariates: [{dist: normal, mean: 0, sd: 1},
+  {dist: bernoulli, p: 0.4}]}``, :class:`Design`): each replication draws its covariates
+  independently per observation, column by column, from sub-stream 1 of the replication's
+  Philox stream (the response uses sub-stream 0). The Fisher information is the expectation
+  E[w(η) x xᵀ] over the covariate distribution, the same at every n.
+- **fixed** (``design: {file: design.csv, columns: [age, dose], intercept: true}``,
+  :class:`FixedDesign`): the rows of a CSV or Parquet file, the same in every replication
+  (inference conditional on X). Observation i uses file row i mod N, so n ≤ N takes the first
+  n rows and a larger n recycles the file. The per-observation Fisher information at n is
+  exact, (1/n) Σ_{i<n} w(η_i) x_i x_iᵀ, and depends on n; its limit (n a multiple of N) is
+  the average over the file's rows.
+
+The sample buffer holds rows (y, x_0, ..., x_{p-1}) where x_0 = 1 when there is an intercept,
+so estimators need no design flags.
+
+The kernel sees the design as a float array [p, intercept, ...]: for a random design
+(code, a, b) per covariate with codes 0 normal(mean=a, sd=b), 1 bernoulli(p=a),
+2 uniform(low=a, high=b); for a fixed design [FIXED, N, q, then the N × q file values row by
+row].
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -21,6 +37,10 @@ from simstudy import rng
 from simstudy._jit import jit
 
 NORMAL, BERNOULLI, UNIFORM = 0, 1, 2
+#: Kernel code of a fixed design (in place of the first covariate code).
+FIXED = -1
+#: File suffixes a fixed design may be read from.
+DESIGN_FILE_SUFFIXES = {".csv": "CSV", ".parquet": "Parquet", ".pq": "Parquet"}
 _CODES = {"normal": NORMAL, "bernoulli": BERNOULLI, "uniform": UNIFORM}
 #: Sub-stream of the covariates (the response uses sub-stream 0).
 COVARIATE_SUBSTREAM = 1
@@ -69,6 +89,10 @@ class Design:
             out += [float(_CODES[c.dist]), c.a, c.b]
         return np.array(out, dtype=np.float64)
 
+    def second_moments_at(self, n: int) -> np.ndarray:
+        """E[x xᵀ] per observation at sample size n: the same at every n for a random design."""
+        return self.second_moments()
+
     def second_moments(self) -> np.ndarray:
         """E[x xᵀ] per observation (independent covariates)."""
         means = ([1.0] if self.intercept else []) + [c.mean for c in self.covariates]
@@ -97,6 +121,147 @@ class Design:
         return " + ".join(parts)
 
 
+class DesignFileError(ValueError):
+    """A fixed design file that cannot be used (missing, unreadable, non-numeric, ...)."""
+
+
+@dataclass(frozen=True, eq=False)
+class FixedDesign:
+    """Covariate rows read from a file, the same in every replication; observation i uses
+    file row i mod N (see the module docstring). Equality and hashing go by content."""
+
+    intercept: bool
+    #: the file's covariate columns (N × q, float64, read-only)
+    matrix: np.ndarray = field(repr=False)
+    columns: tuple[str, ...]
+    #: the file name (for descriptions; the content digest identifies the design)
+    source: str
+    #: SHA-256 of the columns' names and values
+    digest: str
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, FixedDesign) and (self.intercept, self.digest) == (
+            other.intercept, other.digest,
+        )  # fmt: skip
+
+    def __hash__(self) -> int:
+        return hash((self.intercept, self.digest))
+
+    @property
+    def p(self) -> int:
+        """Columns of X (including the intercept column)."""
+        return int(self.intercept) + len(self.columns)
+
+    @property
+    def rows_in_file(self) -> int:
+        return int(self.matrix.shape[0])
+
+    def coefficient_names(self) -> list[str]:
+        start = 0 if self.intercept else 1
+        return [f"b{j}" for j in range(start, start + self.p)]
+
+    def encode(self) -> np.ndarray:
+        head = [float(self.p), float(self.intercept), float(FIXED), float(self.rows_in_file),
+                float(len(self.columns))]  # fmt: skip
+        return np.concatenate([np.array(head), self.matrix.ravel()])
+
+    def rows(self, n: int) -> np.ndarray:
+        """X of a sample of size n (n × p): file rows 0..n-1, recycled, after the intercept."""
+        x = self.matrix[np.arange(n) % self.rows_in_file]
+        return np.column_stack([np.ones(n), x]) if self.intercept else np.array(x)
+
+    def second_moments_at(self, n: int) -> np.ndarray:
+        """(1/n) X_nᵀ X_n: the per-observation E[x xᵀ] of a sample of size n."""
+        x = self.rows(n)
+        return x.T @ x / n
+
+    def second_moments(self) -> np.ndarray:
+        """The limit of (1/n) X_nᵀ X_n: the average over the file's rows."""
+        return self.second_moments_at(self.rows_in_file)
+
+    def draw_numpy(self, gen: np.random.Generator, n: int) -> np.ndarray:
+        """The covariates (n, p) as the kernel writes them (nothing is drawn from ``gen``)."""
+        return self.rows(n)
+
+    def describe(self) -> str:
+        cols = ", ".join(self.columns)
+        return (("intercept + " if self.intercept else "") + f"{self.source}[{cols}] "
+                f"({self.rows_in_file} fixed rows, sha256 {self.digest[:12]})")  # fmt: skip
+
+
+def read_design_file(path: str | Path, columns=None, *, intercept: bool = True) -> FixedDesign:
+    """A :class:`FixedDesign` from a CSV or Parquet file (all columns unless ``columns``);
+    raises :class:`DesignFileError` saying what is wrong and how to fix it."""
+    path = Path(path)
+    try:
+        stat = path.stat()
+    except OSError:
+        raise DesignFileError(
+            f"design file {str(path)!r} does not exist; give the path of a CSV or Parquet file "
+            "(relative paths are relative to the study YAML file)"
+        ) from None
+    return _read_design_file(str(path.resolve()), stat.st_mtime_ns, stat.st_size,
+                             tuple(columns) if columns else None, bool(intercept))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=16)
+def _read_design_file(path: str, mtime_ns: int, size: int, columns, intercept: bool):
+    """The cached reader behind :func:`read_design_file` (keyed by path, mtime and size)."""
+    import pandas as pd
+
+    suffix = Path(path).suffix.lower()
+    if suffix not in DESIGN_FILE_SUFFIXES:
+        raise DesignFileError(
+            f"design file {path!r}: unknown format {suffix or '(no suffix)'!r}; use a .csv or "
+            ".parquet file"
+        )
+    try:
+        frame = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 -- any reader failure is a bad file, said as such
+        raise DesignFileError(
+            f"design file {path!r}: cannot be read as {DESIGN_FILE_SUFFIXES[suffix]} "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); check "
+            "the file"
+        ) from None
+    names = [str(c) for c in frame.columns]
+    if columns is None:
+        columns = tuple(names)
+    missing = [c for c in columns if c not in names]
+    if missing:
+        raise DesignFileError(
+            f"design file {path!r} has no column {', '.join(map(repr, missing))}; its columns "
+            f"are {', '.join(names) or '(none)'}"
+        )
+    if not columns:
+        raise DesignFileError(f"design file {path!r} has no columns; give covariate columns")
+    if len(frame) == 0:
+        raise DesignFileError(f"design file {path!r} has no rows; give at least one row")
+    frame = frame.loc[:, list(columns)]
+    for name in columns:
+        col = frame[name]
+        if col.dtype == bool:
+            continue
+        if not pd.api.types.is_numeric_dtype(col):
+            raise DesignFileError(
+                f"design file {path!r}: column {name!r} is not numeric (e.g. "
+                f"{col.iloc[0]!r}); encode categories as 0/1 columns or drop it with "
+                "'columns: [...]'"
+            )
+    matrix = frame.to_numpy(dtype=np.float64, copy=True)
+    bad = np.argwhere(~np.isfinite(matrix))
+    if bad.size:
+        r, c = bad[0]
+        raise DesignFileError(
+            f"design file {path!r}: column {columns[c]!r}, data row {r + 1} is "
+            f"{float(matrix[r, c])} ({len(bad)} non-finite value(s) in all); fill or drop those "
+            "rows"
+        )
+    matrix = np.ascontiguousarray(matrix)
+    matrix.setflags(write=False)
+    digest = hashlib.sha256(repr(tuple(columns)).encode() + matrix.tobytes()).hexdigest()
+    return FixedDesign(intercept, matrix, tuple(columns), Path(path).name, digest)
+
+
 def covariate_generator(gen: np.random.Generator) -> np.random.Generator:
     """The covariates' NumPy generator (sub-stream 1) of the replication whose fresh response
     generator (sub-stream 0) is ``gen``; call it before ``gen`` draws anything."""
@@ -106,11 +271,20 @@ def covariate_generator(gen: np.random.Generator) -> np.random.Generator:
     return np.random.Generator(np.random.Philox(key=np.array(state["key"], dtype=np.uint64), counter=counter))
 
 
-def design_from_spec(spec) -> Design:
-    """A :class:`Design` from the config's ``design:`` block (or a plain dict)."""
+def design_from_spec(spec, *, base_dir=None) -> "Design | FixedDesign":
+    """The design of a config's ``design:`` block (or a plain dict; a design passes through):
+    a :class:`FixedDesign` when it names a ``file`` (relative to ``base_dir``, default the
+    working directory), else a random :class:`Design`."""
     if spec is None:
         return DEFAULT_DESIGN
+    if isinstance(spec, (Design, FixedDesign)):
+        return spec
     data = spec if isinstance(spec, dict) else spec.model_dump()
+    if data.get("file") is not None:
+        path = Path(data["file"]).expanduser()
+        if not path.is_absolute() and base_dir is not None:
+            path = Path(base_dir) / path
+        return read_design_file(path, data.get("columns"), intercept=data.get("intercept", True))
     covs = []
     for c in data.get("covariates", ()):
         dist = c["dist"]
@@ -135,10 +309,30 @@ def substream_of(out, state, substream):
 
 
 @jit(inline="always")
+def copy_fixed_rows(design, out, n, width):
+    """Fill columns 1.. of ``out`` with a fixed design's rows: file row i mod N for row i."""
+    col = 1
+    if design[1] != 0.0:
+        for i in range(n):
+            out[i * width + col] = 1.0
+        col += 1
+    rows = int(design[3])
+    q = int(design[4])
+    for i in range(n):
+        base = 5 + (i % rows) * q
+        for j in range(q):
+            out[i * width + col + j] = design[base + j]
+
+
+@jit(inline="always")
 def draw_covariates(state, design, out, n, width):
     """Fill columns 1.. of the row-major buffer ``out`` (n rows of ``width``) with covariates
-    from a sub-stream of ``state``'s replication, column by column as :meth:`Design.draw_numpy`.
+    from a sub-stream of ``state``'s replication, column by column as :meth:`Design.draw_numpy`
+    (or copy a fixed design's rows).
     """
+    if design.size > 2 and design[2] == FIXED:
+        copy_fixed_rows(design, out, n, width)
+        return
     sub = np.empty(rng.STATE_SIZE, dtype=np.uint64)
     substream_of(sub, state, COVARIATE_SUBSTREAM)
     col = 1

@@ -320,17 +320,29 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
     import functools
 
     from simstudy.models._base import REAL, Estimator, Model, Param
-    from simstudy.models._design import FISHER_DRAWS, covariate_generator, linear_predictor_numpy
+    from simstudy.models._design import (
+        FISHER_DRAWS,
+        FixedDesign,
+        covariate_generator,
+        linear_predictor_numpy,
+    )
 
     p = design.p
     rate, max_iter, tol = ga_defaults
 
-    @functools.lru_cache(maxsize=64)
-    def _fisher(beta: tuple) -> np.ndarray:
+    fixed = isinstance(design, FixedDesign)
+
+    @functools.lru_cache(maxsize=256)
+    def _fisher(beta: tuple, n: int | None) -> np.ndarray:
+        if fixed:
+            return fixed_design_fisher(design, np.array(beta), family, n or design.rows_in_file)
         return monte_carlo_fisher(design, np.array(beta), family, FISHER_DRAWS)
 
     def fisher(theta, out):
-        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]))
+        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]), None)
+
+    def fisher_at(theta, n):
+        return _fisher(tuple(float(b) for b in theta[:p]), int(n)).copy()
 
     def numpy_sample(gen, theta, n, design_array=None):
         covariates = design.draw_numpy(covariate_generator(gen), n)
@@ -373,10 +385,25 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
         name=name, params=params, support=f"y given x ({name})", sample=sample, loglik=loglik,
         score=score, fisher=fisher, estimators=estimators, numpy_sample=numpy_sample,
         scipy_dist=lambda theta: _RowDensity(theta[:p]), reference_mle=reference_mle,
-        tags={"closed_form_mle": False, "regression": True, "fisher_monte_carlo_draws": FISHER_DRAWS},
+        tags={"closed_form_mle": False, "regression": True}
+        | ({} if fixed else {"fisher_monte_carlo_draws": FISHER_DRAWS}),
         doc=doc.format(design=design.describe()), data_width=p + 1, specialize=make_model,
-        design=design,
+        design=design, fisher_at=fisher_at if fixed else None,
     )  # fmt: skip
+
+
+def _weights(eta: np.ndarray, family: int) -> np.ndarray:
+    """GLM working weights w(η) = Var(y | η) of a canonical link: μ(1-μ) (logit), μ (log)."""
+    mu = 1.0 / (1.0 + np.exp(-eta)) if family == LOGISTIC else np.exp(eta)
+    return mu * (1.0 - mu) if family == LOGISTIC else mu
+
+
+def fixed_design_fisher(design, beta, family: int, n: int) -> np.ndarray:
+    """(1/n) Σ_{i<n} w(η_i) x_i x_iᵀ: the exact per-observation information of a fixed design
+    at sample size n (McCullagh & Nelder 1989, §2.5: I = XᵀWX for a canonical link)."""
+    xs = design.rows(n)
+    w = _weights(xs @ beta, family)
+    return (xs * w[:, None]).T @ xs / n
 
 
 def monte_carlo_fisher(design, beta, family: int, draws: int, seed: int = 20261121) -> np.ndarray:
@@ -389,9 +416,7 @@ def monte_carlo_fisher(design, beta, family: int, draws: int, seed: int = 202611
     while done < draws:
         m = min(chunk, draws - done)
         xs = design.draw_numpy(gen, m)
-        eta = xs @ beta
-        mu = 1.0 / (1.0 + np.exp(-eta)) if family == LOGISTIC else np.exp(eta)
-        w = mu * (1.0 - mu) if family == LOGISTIC else mu
+        w = _weights(xs @ beta, family)
         out += (xs * w[:, None]).T @ xs
         done += m
     return out / draws

@@ -3,8 +3,9 @@
 Formulas (Seber & Lee, *Linear Regression Analysis*, 2nd ed., §3.1-3.3):
 ℓ = -n/2 log(2πσ²) - Σ(y - xᵀβ)²/(2σ²); score = (Σ(y - xᵀβ)x/σ², -n/(2σ²) + RSS/(2σ⁴));
 per-observation information I = diag(E[xxᵀ]/σ², 1/(2σ⁴)) under the design (E[xxᵀ] exact
-from the covariates' moments); MLE β̂ = (XᵀX)⁻¹Xᵀy (Cholesky), σ̂² = RSS/n (biased:
-E = (n-p)σ²/n); SEs from the observed information: σ̂²(XᵀX)⁻¹ and σ̂²·sqrt(2/n).
+from the covariates' moments, or (1/n)XᵀX at each n for a fixed design); MLE
+β̂ = (XᵀX)⁻¹Xᵀy (Cholesky), σ̂² = RSS/n (biased: E = (n-p)σ²/n); SEs from the observed
+information: σ̂²(XᵀX)⁻¹ and σ̂²·sqrt(2/n).
 This is "MSE = the Gaussian MLE" of the reference texts.
 """
 
@@ -20,7 +21,7 @@ from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._design import (
     DEFAULT_DESIGN,
-    Design,
+    FixedDesign,
     covariate_generator,
     design_from_spec,
     draw_covariates,
@@ -152,15 +153,24 @@ class _RowDensity:
 
 def make_model(spec=None) -> Model:
     """The linear Gaussian model for a design (the config's ``design:``; default if None)."""
-    design: Design = spec if isinstance(spec, Design) else design_from_spec(spec)
+    design = design_from_spec(spec)
     p = design.p
     moments = design.second_moments()
 
-    def fisher(theta, out):
+    # Per-observation information (Seber & Lee, §3.3): diag(E[xxᵀ]/σ², 1/(2σ⁴)).
+    def _information(theta, second_moments, out):
         s2 = theta[p]
         out[:, :] = 0.0
-        out[:p, :p] = moments / s2
+        out[:p, :p] = second_moments / s2
         out[p, p] = 1.0 / (2.0 * s2 * s2)
+
+    def fisher(theta, out):
+        _information(theta, moments, out)
+
+    def fisher_at(theta, n):
+        out = np.zeros((p + 1, p + 1))
+        _information(theta, design.second_moments_at(n), out)
+        return out
 
     def numpy_sample(gen, theta, n, design_array=None):
         covariates = design.draw_numpy(covariate_generator(gen), n)
@@ -196,6 +206,7 @@ def make_model(spec=None) -> Model:
         data_width=p + 1,
         specialize=make_model,
         design=design,
+        fisher_at=fisher_at if isinstance(design, FixedDesign) else None,
     )
 
 

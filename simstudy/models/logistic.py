@@ -8,7 +8,8 @@ sources there). Estimators: ``mle`` (Newton-Raphson with step halving; ``no_mle`
 ``gradient_ascent`` (plain gradient ascent, configurable step: iteration counts and
 non-convergence become visible). The per-observation information E[σ(1-σ) x xᵀ] has no closed
 form under a random design: it is a Monte Carlo average over ``FISHER_DRAWS`` design draws,
-computed once per (β, design) and cached (relative MCSE ~1e-3, recorded in the tags).
+computed once per (β, design) and cached (relative MCSE ~1e-3, recorded in the tags); under a
+fixed design (a file of rows) it is exact at each n.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from simstudy.models import _glm
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
-    Design,
     design_from_spec,
     draw_covariates,
     exact_exp,
@@ -192,7 +192,7 @@ def _row_logpmf(y, eta):
 
 def make_model(spec=None) -> Model:
     """Logistic regression for a design (the config's ``design:``; default if None)."""
-    design: Design = spec if isinstance(spec, Design) else design_from_spec(spec)
+    design = design_from_spec(spec)
     return _glm.glm_model(
         name="logistic", family=FAMILY, design=design, make_model=make_model, sample=sample,
         loglik=loglik, score=score, fit_mle=fit_mle, fit_gradient_ascent=fit_gradient_ascent,
