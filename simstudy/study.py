@@ -137,7 +137,8 @@ def _run_rounds(cfg: StudyConfig, base_dir, source, *, out, executor, force, blo
     reps = cfg.initial_replications
     while True:
         result = _run_round(cfg, base_dir, reps, out=out, executor=executor, force=force,
-                            source=source, block_size=block_size, progress=progress, say=say)  # fmt: skip
+                            source=source, block_size=block_size, progress=progress,
+                            say=say)  # fmt: skip
         if adaptive is None:
             break
         from simstudy.metrics import compute_metrics
@@ -243,9 +244,9 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, executor, force,
         n_reps = sum(t.stop - t.start for t in tasks)
         where = executor.start()
         say(
-            f"{summary.reused_blocks} blocks already stored; computing {n_reps} replications "
-            f"in {len(tasks)} blocks over {len({t.cell.data_key for t in tasks})} cells "
-            f"on {where}"
+            f"{summary.reused_blocks} block files already stored (kept); computing {n_reps} "
+            f"replications in {len(tasks)} blocks over {len({t.cell.data_key for t in tasks})} "
+            f"cells on {where}"
         )
     stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
     t0 = time.perf_counter()
@@ -308,8 +309,9 @@ def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pil
         data["replications"] = replications
         small = parse_config(data, source="pilot")
         with open_executor("local", threads=threads) as runner:
-            result = _run_round(small, base_dir, replications, out=tmp, executor=runner, force=False,
-                                source=source, block_size=None, progress=False, say=lambda _m: None)  # fmt: skip
+            result = _run_round(small, base_dir, replications, out=tmp, executor=runner,
+                                force=False, source=source, block_size=None, progress=False,
+                                say=lambda _m: None)  # fmt: skip
         rows = []
         for c in result.cells:
             seconds = c.get("last_run", {}).get("seconds", float("nan"))

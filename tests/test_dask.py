@@ -148,14 +148,15 @@ def test_dask_resumes_a_partial_store_and_stops_cells_like_local(tmp_path, inpro
         again = simstudy.run(cfg, out=tmp_path / "dask", block_size=50, report=False,
                              scheduler=client, echo=said.append)  # fmt: skip
         assert again.last_run.computed_replications == 100
-        assert any(line.startswith(f"{len(block_files(local)) - 2} blocks already stored")
+        assert any(line.startswith(f"{len(block_files(local)) - 2} block files already stored")
                    for line in said)  # fmt: skip
         assert block_files(again) == block_files(local)
 
 
 @needs_dask
 def test_a_worker_killed_mid_task_is_retried_with_the_same_bytes(tmp_path):
-    (tmp_path / "kill_worker.py").write_text((PLUGINS / "kill_worker.py").read_text())
+    for name in ("kill_worker.py", "slow_fit.py"):
+        (tmp_path / name).write_text((PLUGINS / name).read_text())
     (tmp_path / "arm-kill").write_text(str(os.getpid()))
     config = tmp_path / "kill.yaml"
     config.write_text(yaml.safe_dump({

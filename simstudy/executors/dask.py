@@ -153,7 +153,8 @@ class DaskExecutor:
         kind = "LocalCluster" if self._cluster is not None else "cluster"
         return (
             f"{len(nthreads)} Dask workers ({kind} {client.scheduler.address}, "
-            f"{sum(nthreads.values())} task threads, {NUMBA_THREADS_PER_TASK} Numba thread per task)"
+            f"{sum(nthreads.values())} task threads, "
+            f"{NUMBA_THREADS_PER_TASK} Numba thread per task)"
         )
 
     def _ensure_client(self):

@@ -4,7 +4,7 @@ Armed by a file ``arm-kill`` next to this module that holds the driver's PID: im
 task on a Dask worker (not in the driver), the first importer creates ``killed-once`` (O_EXCL,
 so exactly one process wins) and SIGKILLs itself :data:`DELAY` seconds later, while its task
 is still loading or running. Later imports, in the restarted worker or elsewhere, find the
-marker and do nothing. The fit is a deliberately slow exponential-rate MLE.
+marker and do nothing. The fit is :func:`slow_fit.slow_mle` (copy ``slow_fit.py`` alongside).
 """
 
 import os
@@ -12,13 +12,12 @@ import signal
 import threading
 from pathlib import Path
 
-import numba
-import numpy as np
+from slow_fit import slow_mle
+
+__all__ = ["slow_mle"]
 
 #: Seconds from the import to the kill.
 DELAY = 0.3
-#: Busy-loop length per fit: ~10 ms.
-SPIN = 5_000_000
 
 
 def _arm() -> None:
@@ -42,14 +41,3 @@ def _arm() -> None:
 
 
 _arm()
-
-
-@numba.njit(cache=True)
-def slow_mle(x, out_theta, out_se):
-    """The exponential-rate MLE, after a fixed amount of arithmetic."""
-    acc = 0.0
-    for i in range(SPIN):
-        acc += np.sqrt(i + x[0])
-    out_theta[0] = x.size / x.sum()
-    out_se[0] = out_theta[0] / np.sqrt(x.size)
-    return (0, int(acc) % 7)
