@@ -16,7 +16,20 @@ from simstudy.errors import SimstudyError, StoreError
 def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("config", help="study YAML file (see configs/)")
     p.add_argument("--out", default="results", help="parent folder of DIR/<name>/ (default: results)")
-    p.add_argument("--threads", type=int, help="Numba threads (default: all cores)")
+    p.add_argument(
+        "--threads", type=int,
+        help="cores to compute on: Numba threads (local), or LocalCluster workers of one thread "
+        "each (--executor dask); default: all cores",
+    )  # fmt: skip
+    p.add_argument(
+        "--executor", choices=("local", "dask"),
+        help="local: in-process threads (default); dask: a Dask LocalCluster, or the cluster "
+        "at --scheduler (needs the extra: pip install 'simstudy[dask]')",
+    )  # fmt: skip
+    p.add_argument(
+        "--scheduler", metavar="ADDR",
+        help="address of a running Dask scheduler, e.g. tcp://HOST:8786 (implies --executor dask)",
+    )  # fmt: skip
     p.add_argument("--replications", type=int, help="override the config's replications R")
     p.add_argument("--force", action="store_true", help="recompute stored replications")
     p.add_argument("--quiet", action="store_true", help="no progress bar or summary")
@@ -88,6 +101,8 @@ def cmd_run(args) -> int:
         progress=not args.quiet,
         report=not args.no_report,
         echo=say,
+        executor=args.executor,
+        scheduler=args.scheduler,
     )
     summary = result.last_run
     if not args.quiet:
@@ -129,7 +144,7 @@ def cmd_verify(args) -> int:
         result = run(
             args.config, out=args.out, threads=args.threads, replications=args.replications,
             force=args.force, block_size=args.block_size, progress=not args.quiet,
-            report=False, echo=say,
+            report=False, echo=say, executor=args.executor, scheduler=args.scheduler,
         )  # fmt: skip
     _, verdicts = result.analyse()
     print(verdict_table(verdicts))

@@ -84,6 +84,8 @@ class RunSummary:
     cells: list[dict[str, Any]] = field(default_factory=list)
     corrupt_blocks: list[str] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)
+    reused_blocks: int = 0
+    executor: dict[str, Any] = field(default_factory=dict)
 
 
 def run(
@@ -97,23 +99,46 @@ def run(
     progress: bool = False,
     report: bool = True,
     echo: Callable[[str], None] | None = None,
-) -> "StudyResult":
+    executor: str | None = None,
+    scheduler: Any = None,
+) -> StudyResult:
     """Run (or complete) a study and return its :class:`StudyResult`.
 
     Only replication blocks missing from ``out/<name>/store`` are computed; ``force``
     recomputes everything. ``block_size`` (replications per stored block) never changes a
-    result, only the granularity of progress and of resumption. With
+    result, only the granularity of progress and of resumption. ``executor`` is ``"local"``
+    (default: in-process Numba threads) or ``"dask"`` (a LocalCluster of ``threads``
+    single-threaded workers, or the cluster at ``scheduler``: an address ``tcp://HOST:PORT``, a
+    ``distributed.Client`` or a cluster object; a scheduler implies ``"dask"``); the stored
+    bytes are the same whichever computes them (see :mod:`simstudy.executors`). With
     ``replications: {until_mcse: ...}`` the study runs in rounds, each raising R to what the
     largest measured MCSE says the targets need (reusing every stored block), until all
     targets hold or R reaches ``max``.
     """
+    from simstudy.executors import open_executor
+
     say = echo or (lambda _msg: None)
     cfg, base_dir, source = resolve_config(config, replications)
+    with open_executor(executor, scheduler=scheduler, threads=threads) as runner:
+        result = _run_rounds(cfg, base_dir, source, out=out, executor=runner, force=force,
+                             block_size=block_size, progress=progress, say=say)  # fmt: skip
+    if report:
+        from simstudy.report import build_report
+
+        result.analyse()
+        build_report(result)
+    return result
+
+
+def _run_rounds(cfg: StudyConfig, base_dir, source, *, out, executor, force, block_size,
+                progress, say) -> StudyResult:  # fmt: skip
+    """One round, or with ``until_mcse`` rounds of rising R until the targets hold."""
     adaptive = cfg.adaptive
     reps = cfg.initial_replications
     while True:
-        result = _run_round(cfg, base_dir, reps, out=out, threads=threads, force=force, source=source,
-                            block_size=block_size, progress=progress, say=say)  # fmt: skip
+        result = _run_round(cfg, base_dir, reps, out=out, executor=executor, force=force,
+                            source=source, block_size=block_size, progress=progress,
+                            say=say)  # fmt: skip
         if adaptive is None:
             break
         from simstudy.metrics import compute_metrics
@@ -133,31 +158,15 @@ def run(
         reps = min(adaptive.max, -(-want // 100) * 100)
         force = False
         say(f"until_mcse: raising R to {reps}")
-    if report:
-        from simstudy.report import build_report
-
-        result.analyse()
-        build_report(result)
     return result
 
 
-def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, block_size,
-               progress, say, source=None) -> "StudyResult":  # fmt: skip
+def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, executor, force, block_size,
+               progress, say, source=None) -> StudyResult:  # fmt: skip
     """One pass: compute the missing blocks for R = ``reps`` and rewrite the manifest."""
-    import numba
-
-    from simstudy.executors import local
     from simstudy.plan import make_plan
 
     plan = make_plan(cfg, base_dir=base_dir, replications=reps, source=source)
-    if threads is not None:
-        available = local.threads_available()
-        if not 1 <= threads <= available:
-            raise StudyConfigError(
-                f"--threads: {threads} is not in 1..{available} (NUMBA_NUM_THREADS); "
-                f"give at most {available} or raise NUMBA_NUM_THREADS"
-            )
-        numba.set_num_threads(threads)
     if block_size is not None and block_size < 1:
         raise StudyConfigError(f"block_size: {block_size} must be >= 1")
 
@@ -168,8 +177,21 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, threads, force, bl
     with StudyLock(root) as lock:
         if lock.took_over:
             say(f"took over a stale lock of PID {lock.took_over.get('pid')} (that run had died)")
-        return _compute(cfg, plan, store, root, reps, force=force, block_size=block_size,
-                        progress=progress, say=say, config_dir=base_dir)  # fmt: skip
+        return _compute(cfg, plan, store, root, reps, executor=executor, force=force,
+                        block_size=block_size, progress=progress, say=say,
+                        config_dir=base_dir)  # fmt: skip
+
+
+def _stored_blocks(plan, store: Store) -> int:
+    """Valid stored blocks that hold replications of this round (reused, not recomputed)."""
+    corrupt = {path for path, _ in store.corrupt}
+    return sum(
+        1
+        for cell in plan.cells
+        for e in cell.estimators
+        for start, _, path in store.blocks(e.result_key)
+        if start < plan.replications and path not in corrupt
+    )
 
 
 def _check_same_code(store: Store, plan, force: bool) -> None:
@@ -197,16 +219,15 @@ def _check_same_code(store: Store, plan, force: bool) -> None:
         )
 
 
-def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_size, progress,
-             say, config_dir=None) -> "StudyResult":  # fmt: skip
+def _compute(cfg, plan, store: Store, root: Path, reps: int, *, executor, force, block_size,
+             progress, say, config_dir=None) -> StudyResult:  # fmt: skip
     """Compute the missing blocks (under the study lock) and rewrite the manifest."""
-    import numba
+    from simstudy.executors._tasks import Recorder, plan_tasks
 
-    from simstudy.executors import local
-    from simstudy.executors._tasks import plan_tasks
-
-    tasks = plan_tasks(plan, store, block_size=block_size, force=force)
+    tasks = plan_tasks(plan, store, block_size=block_size, force=force,
+                       target_samples=executor.target_samples)  # fmt: skip
     summary = RunSummary(corrupt_blocks=[f"{p}: {why}" for p, why in store.corrupt])
+    summary.reused_blocks = 0 if force else _stored_blocks(plan, store)
     for line in summary.corrupt_blocks:
         say(f"corrupt block (recomputed): {line}")
     root.mkdir(parents=True, exist_ok=True)
@@ -221,18 +242,25 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, force, block_siz
         )
     else:
         n_reps = sum(t.stop - t.start for t in tasks)
+        where = executor.start()
         say(
-            f"computing {n_reps} replications in {len(tasks)} blocks over "
-            f"{len({t.cell.data_key for t in tasks})} cells on {numba.get_num_threads()} threads"
+            f"{summary.reused_blocks} block files already stored (kept); computing {n_reps} "
+            f"replications in {len(tasks)} blocks over {len({t.cell.data_key for t in tasks})} "
+            f"cells on {where}"
         )
     stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
     t0 = time.perf_counter()
     bar = _progress_bar(tasks) if (progress and tasks) else None
-    timings, stopped = local.execute(
-        tasks, store, progress=bar.update_task if bar else None, max_fail_rate=cfg.max_fail_rate
+    recorder = Recorder(
+        store, progress=bar.update_task if bar else None, max_fail_rate=cfg.max_fail_rate
     )
-    if bar:
-        bar.close()
+    try:
+        executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
+    finally:
+        if bar:
+            bar.close()
+    timings, stopped = recorder.outcome()
+    summary.executor = executor.describe()
     summary.wall_seconds = time.perf_counter() - t0
     if force:
         written = {store.block_path(e.result_key, t.start, t.stop) for t in tasks for e in t.estimators}
@@ -270,6 +298,7 @@ def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pil
     ``replications.until_mcse``), the R each target needs (Morris et al. 2019, §5.3)."""
     import tempfile
 
+    from simstudy.executors import open_executor
     from simstudy.metrics import compute_metrics
     from simstudy.metrics.precision import replications_needed
 
@@ -279,8 +308,10 @@ def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pil
         data = cfg.normalized()
         data["replications"] = replications
         small = parse_config(data, source="pilot")
-        result = _run_round(small, base_dir, replications, out=tmp, threads=threads, force=False, source=source,
-                            block_size=None, progress=False, say=lambda _m: None)  # fmt: skip
+        with open_executor("local", threads=threads) as runner:
+            result = _run_round(small, base_dir, replications, out=tmp, executor=runner,
+                                force=False, source=source, block_size=None, progress=False,
+                                say=lambda _m: None)  # fmt: skip
         rows = []
         for c in result.cells:
             seconds = c.get("last_run", {}).get("seconds", float("nan"))
@@ -402,8 +433,8 @@ def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None)
             "wall_seconds": summary.wall_seconds,
             "replications_computed": summary.computed_replications,
             "observations_computed": summary.computed_samples,
-            "threads": _threads(),
-            "executor": "local",
+            "blocks_reused": summary.reused_blocks,
+            **summary.executor,
         }
     )
     from simstudy.estimators import code_version
@@ -426,12 +457,6 @@ def _rng_scheme() -> str:
     from simstudy.plan import RNG_SCHEME
 
     return RNG_SCHEME
-
-
-def _threads() -> int:
-    import numba
-
-    return numba.get_num_threads()
 
 
 class StudyResult:

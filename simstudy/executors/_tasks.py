@@ -1,19 +1,27 @@
-"""Work units shared by every executor: which replication blocks of which cells to compute.
+"""Work units and their bookkeeping, shared by every executor.
 
 A task is (cell, estimators, start, stop): the estimators of one cell that lack replications
 [start, stop). Blocks are cut at every boundary of any estimator's missing ranges and then to
 at most ``block_size`` replications, so one task never recomputes what is stored. Block
 boundaries never change any value: replication r always uses its own random stream.
+
+Whatever computes a block, the process that holds the store records it through one
+:class:`Recorder`: it writes the block, adds the cell's timing and applies ``max_fail_rate``.
 """
 
 from __future__ import annotations
 
+import itertools
+import time
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
 
-from simstudy.models._base import correlation_pairs
+from simstudy import engine
+from simstudy.models._base import USABLE_STATUSES, correlation_pairs
 from simstudy.plan import Cell, EstimatorPlan, Plan
 from simstudy.store import Store
 
@@ -33,17 +41,22 @@ class Task:
         return (self.stop - self.start) * self.cell.n
 
 
-def default_block_size(n: int) -> int:
-    return max(16, TARGET_BLOCK_SAMPLES // max(n, 1))
+def default_block_size(n: int, target_samples: int = TARGET_BLOCK_SAMPLES) -> int:
+    """Replications per block for samples of size ``n``: about ``target_samples`` observations."""
+    return max(16, target_samples // max(n, 1))
 
 
-def plan_tasks(plan: Plan, store: Store, *, block_size: int | None = None,
-               force: bool = False) -> list[Task]:  # fmt: skip
-    """Every block still to compute, in plan order."""
+def plan_tasks(plan: Plan, store: Store, *, block_size: int | None = None, force: bool = False,
+               target_samples: int = TARGET_BLOCK_SAMPLES) -> list[Task]:  # fmt: skip
+    """Every block still to compute, in plan order.
+
+    ``block_size`` fixes the replications per block; by default a block holds about
+    ``target_samples`` observations (an executor with a per-task overhead asks for more).
+    """
     replications = plan.replications
     tasks = []
     for cell in plan.cells:
-        size = block_size or default_block_size(cell.n)
+        size = block_size or default_block_size(cell.n, target_samples)
         missing = {
             e.result_key: [(0, replications)] if force else store.missing_ranges(
                 e.result_key, replications
@@ -57,7 +70,7 @@ def plan_tasks(plan: Plan, store: Store, *, block_size: int | None = None,
         # Fixed grid of multiples of the block size, so blocks line up across reruns.
         cuts.update(range(0, replications, size))
         edges = sorted(cuts)
-        for a, b in zip(edges[:-1], edges[1:]):
+        for a, b in itertools.pairwise(edges):
             needing = tuple(
                 e for e in cell.estimators
                 if any(lo <= a and b <= hi for lo, hi in missing[e.result_key])
@@ -83,3 +96,73 @@ def block_table(cell: Cell, result, j: int) -> pa.Table:
         columns[f"corr_{a}_{b}"] = pa.array(result.se[j, :, q])
     columns["lr_stat"] = pa.array(result.lr_stat[j])
     return pa.table(columns)
+
+
+def compute_block(task: Task, fits) -> tuple[engine.BlockResult, float]:
+    """Run one task's replications with the given fit kernels (in the task's estimator order);
+    returns the block and the seconds it took (compilation, if any, excluded)."""
+    cell = task.cell
+    engine.prepare(cell.model, fits)
+    t0 = time.perf_counter()
+    result = engine.run_block(
+        cell.model, fits, cell.key0, cell.key1, cell.theta_array, cell.n,
+        task.start, task.stop, cell.model.design_array,
+    )  # fmt: skip
+    return result, time.perf_counter() - t0
+
+
+class Recorder:
+    """The store's one writer: records finished blocks, per-cell timings and fit failures.
+
+    ``timings`` is ``{data_key: {"seconds": s, "replications": r}}``; ``stopped`` is
+    ``{data_key: reason}`` for the cells stopped early: once an estimator's share of failed fits
+    (neither ``ok`` nor ``boundary``) among the blocks recorded in this run exceeds
+    ``max_fail_rate``, the cell's later blocks are not computed. ``progress`` (if given) is
+    called with every task recorded or skipped.
+    """
+
+    def __init__(self, store: Store, *, progress: Callable[[Task], None] | None = None,
+                 max_fail_rate: float | None = None):  # fmt: skip
+        self.store = store
+        self.progress = progress
+        self.max_fail_rate = max_fail_rate
+        self.timings: dict[str, dict[str, float]] = defaultdict(
+            lambda: {"seconds": 0.0, "replications": 0}
+        )
+        self.stopped: dict[str, str] = {}
+        self._failures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+
+    def is_stopped(self, task: Task) -> bool:
+        return task.cell.data_key in self.stopped
+
+    def record(self, task: Task, result: engine.BlockResult, seconds: float) -> None:
+        """Write the task's blocks (one per estimator) and update timings and failure tallies."""
+        cell = task.cell
+        self.timings[cell.data_key]["seconds"] += seconds
+        self.timings[cell.data_key]["replications"] += task.stop - task.start
+        for j, est in enumerate(task.estimators):
+            self.store.write_block(
+                est.result_key, task.start, task.stop, block_table(cell, result, j)
+            )
+            tally = self._failures[(cell.data_key, est.label)]
+            tally[0] += int(np.sum(~np.isin(result.status[j], USABLE_STATUSES)))
+            tally[1] += task.stop - task.start
+            rate = self.max_fail_rate
+            if rate is not None and tally[0] > rate * tally[1]:
+                self.stopped[cell.data_key] = (
+                    f"{cell.label}: estimator {est.label!r} failed {tally[0]} of {tally[1]} fits "
+                    f"({tally[0] / tally[1]:.1%} > max_fail_rate {rate:g}); the cell's "
+                    "remaining replications were not computed (see the status column, or "
+                    "`simstudy replay` a failed replication)"
+                )
+        if self.progress is not None:
+            self.progress(task)
+
+    def skip(self, task: Task) -> None:
+        """Account for a task of a stopped cell, which is not computed."""
+        if self.progress is not None:
+            self.progress(task)
+
+    def outcome(self) -> tuple[dict, dict[str, str]]:
+        """(timings, stopped) as plain dicts."""
+        return dict(self.timings), dict(self.stopped)
