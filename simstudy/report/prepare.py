@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from simstudy.models._base import STATUS_CODES
 from simstudy.models._base import USABLE_STATUSES as _USABLE_CODES
@@ -73,7 +73,7 @@ def wald_intervals(replicates: pd.DataFrame, *, param: str, level: float) -> pd.
     se = rows[f"{param}_se"].to_numpy(dtype=float)
     est = rows[param].to_numpy(dtype=float)
     keep = np.isfinite(se) & np.isfinite(est)
-    crit = stats.norm.ppf(0.5 + level / 2.0)
+    crit = float(ndtri(0.5 + level / 2.0))
     frame = pd.DataFrame({
         "estimator": rows["estimator"].to_numpy()[keep], "n": rows["n"].to_numpy()[keep],
         "rep": rows["rep"].to_numpy()[keep], "estimate": est[keep],
