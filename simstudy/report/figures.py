@@ -222,9 +222,10 @@ def _dodge(k: int, count: int) -> float:
     return 10 ** ((k - (count - 1) / 2) * DODGE_DECADES)
 
 
-def _legend(fig: Figure, handles: list, labels: list[str]) -> None:
-    """One legend for the whole figure, below the panels (never over data), in as many
-    columns as fit the figure's width."""
+def _legend(fig: Figure, handles: list, labels: list[str], *,
+            loc: str = "outside lower center") -> None:  # fmt: skip
+    """One legend for the whole figure, outside the panels (never over data; below them by
+    default), in as many columns as fit the figure's width."""
     if not handles:
         return
     width = fig.get_figwidth() - 0.2
@@ -236,7 +237,7 @@ def _legend(fig: Figure, handles: list, labels: list[str]) -> None:
         if sum(c * per_char + handle for c in cols) <= width:
             break
         ncols -= 1
-    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, frameon=False,
+    fig.legend(handles, labels, loc=loc, ncols=ncols, frameon=False,
                handlelength=2.2, columnspacing=1.2)  # fmt: skip
 
 
@@ -476,7 +477,9 @@ def _grid(table: pd.DataFrame, *, estimators, ns, panel):
 
 def _estimator_legend(fig: Figure, styles: Mapping[str, dict], estimators: Sequence[str], *,
                       reference: tuple | None = None, kind: str = "points") -> None:  # fmt: skip
-    """The figure's legend: one entry per estimator (and the reference line), below the panels."""
+    """The figure's legend: one entry per estimator (and the reference line), in the grid's
+    empty slot when it has one, else right of the panels (never over data, nor on the shared
+    x label below the panels or the title above them)."""
     if kind == "points":
         handles = [Line2D([], [], ls="", marker=styles[e]["marker"], ms=4, color=styles[e]["color"])
                    for e in estimators]  # fmt: skip
@@ -487,7 +490,12 @@ def _estimator_legend(fig: Figure, styles: Mapping[str, dict], estimators: Seque
     if reference is not None:
         handles.append(reference[0])
         labels.append(reference[1])
-    _legend(fig, handles, labels)
+    spare = [ax for ax in fig.axes if not ax.get_visible()]
+    if spare:
+        fig.legend(handles, labels, loc="center", bbox_to_anchor=(0.5, 0.5),
+                   bbox_transform=spare[-1].transAxes, frameon=False, handlelength=2.2)  # fmt: skip
+    else:
+        fig.legend(handles, labels, loc="outside right upper", frameon=False, handlelength=2.2)
 
 def _shared_limit(samples: Iterable[np.ndarray], low: float, high: float, q: float = 0.998) -> float:
     """A common axis limit: the largest panel's ``q`` quantile of |x|, within [low, high]."""
@@ -499,10 +507,10 @@ def _clip_marks(ax, x, y, lo, hi, color) -> int:
     """Points beyond the y-range drawn as triangles on the edge; return how many."""
     above, below = y > hi, y < lo
     if above.any():
-        ax.plot(x[above], np.full(above.sum(), hi), "^", color=color, ms=3, clip_on=False,
+        ax.plot(x[above], np.full(above.sum(), hi), "^", color=color, ms=2.5, clip_on=False,
                 zorder=4, gid="clipped")  # fmt: skip
     if below.any():
-        ax.plot(x[below], np.full(below.sum(), lo), "v", color=color, ms=3, clip_on=False,
+        ax.plot(x[below], np.full(below.sum(), lo), "v", color=color, ms=2.5, clip_on=False,
                 zorder=4, gid="clipped")  # fmt: skip
     return int(above.sum() + below.sum())
 
@@ -563,7 +571,7 @@ def qq_figure(z_table: pd.DataFrame, *, param: str, estimators: Sequence[str] | 
         fig.supxlabel("N(0, 1) quantile")
         fig.supylabel(r"quantile of $z$")
         sns.despine(fig=fig)
-        _estimator_legend(fig, styles, estimators, reference=(line, "y = x, the N(0, 1) limit"))
+        _estimator_legend(fig, styles, estimators, reference=(line, "y = x"))
         _suptitle(fig, title or f"{param}: " + Z_TITLE.format(what="normal QQ plots of"))
     return fig
 
@@ -622,7 +630,8 @@ def density_figure(z_table: pd.DataFrame, *, param: str, estimators: Sequence[st
                 ax.stairs(dens, panel_edges, color=colour, lw=0.6, zorder=2)
                 outside = float(np.mean(np.abs(z) > limit))
                 if outside > 0:
-                    notes.append((f"{100 * outside:.1f}%" if outside >= 0.001 else "<0.1%", colour))
+                    share = f"{100 * outside:.1f}%" if outside >= 0.001 else "<0.1%"
+                    notes.append((f"{est}: {share}", colour))
             (line,) = ax.plot(grid_x, _normal_pdf(grid_x), color=REFERENCE_COLOUR, lw=0.9, zorder=3,
                               gid="reference:normal")  # fmt: skip
             for k, (share, colour) in enumerate(notes):
@@ -635,7 +644,7 @@ def density_figure(z_table: pd.DataFrame, *, param: str, estimators: Sequence[st
         fig.supxlabel(r"$z$")
         fig.supylabel("density")
         sns.despine(fig=fig)
-        _estimator_legend(fig, styles, estimators, reference=(line, "N(0, 1) density"), kind="patch")
+        _estimator_legend(fig, styles, estimators, reference=(line, "N(0, 1)"), kind="patch")
         _suptitle(fig, title or f"{param}: " + Z_TITLE.format(what="histograms of"))
     return fig
 
