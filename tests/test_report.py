@@ -91,7 +91,7 @@ METRIC_CASES = {
     "bias_figure": ("reference:zero", "bias"),
     "rmse_figure": ("reference:slope", "RMSE"),
     "efficiency_figure": ("reference:one", "efficiency"),
-    "n_var_figure": ("reference:inverse_fisher", r"\mathrm{Var}"),
+    "n_var_figure": ("reference:inverse_fisher", "n·Var(θ̂)"),
     "coverage_figure": ("reference:nominal", "coverage"),
 }
 
@@ -105,7 +105,7 @@ def test_metric_figure_panels_lines_labels_and_reference(metrics, function):
     assert [ax.get_title() for ax in axes] == ["shape", "rate"]  # one panel per parameter
     assert ylabel in axes[0].get_ylabel()
     for ax in axes:
-        assert "$n$" in ax.get_xlabel() and ax.get_xscale() == "log"
+        assert ax.get_xlabel() == "sample size n" and ax.get_xscale() == "log"
         found = gids(ax)
         assert found.count("estimator:mle") == 1 and found.count("estimator:mom") == 1
         assert ref_gid in found
@@ -140,7 +140,7 @@ def test_n_var_line_is_the_inverse_fisher_information(metrics, gamma_cell):
     for j, ax in enumerate(visible_axes(fig)):
         (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:inverse_fisher"]
         assert float(line.get_ydata()[0]) == pytest.approx(inverse[j, j])
-    assert "I(\\theta)^{-1}" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "[I(θ)⁻¹]ⱼⱼ" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
 
 
 def test_coverage_nominal_line_and_band(metrics):
@@ -166,6 +166,69 @@ def test_estimator_styles_are_stable_and_colour_blind_palette():
     assert [c.upper() for c in sns.palettes.SEABORN_PALETTES["colorblind"]] == list(style.COLORBLIND_HEX)
     assert len({s["marker"] for s in styles.values()}) == 3
     assert list(figures.estimator_styles(pd.Series(["mom", "mle", "mom"]))) == ["mom", "mle"]
+
+
+def test_frozen_seaborn_style_is_seaborns():
+    import seaborn as sns
+
+    expected = {**sns.axes_style("ticks"), **sns.plotting_context("paper")}
+    expected.pop("image.cmap")  # seaborn's own colormap; no figure uses one
+    assert style.SEABORN_TICKS_PAPER.keys() == expected.keys()
+    for key, value in expected.items():
+        assert style.SEABORN_TICKS_PAPER[key] == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def _text_boxes(fig: Figure) -> list[tuple[str, object]]:
+    """(text, window extent) of every visible, non-empty text the figure draws."""
+    from matplotlib.text import Text
+
+    with figures.figure_style():  # as save_figure draws
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        # Tick labels of ticks outside the view exist but are not drawn.
+        undrawn = set()
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                lo, hi = sorted(axis.get_view_interval())
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                    if not lo - 1e-9 * (hi - lo) <= tick.get_loc() <= hi + 1e-9 * (hi - lo):
+                        undrawn |= {id(tick.label1), id(tick.label2)}
+        return [(t.get_text(), t.get_window_extent(renderer), t.axes) for t in fig.findobj(Text)
+                if t.get_visible() and t.get_text().strip() and id(t) not in undrawn]  # fmt: skip
+
+
+def _figures_to_check(metrics, z_table, study):
+    reps = study.replicates(model="exponential")
+    intervals = prepare.wald_intervals(reps, param="rate", level=LEVEL)
+    many = pd.concat([z_table.assign(n=z_table["n"] * k) for k in (1, 1000)], ignore_index=True)
+    yield "efficiency", figures.efficiency_figure(metrics, model="gamma", margin=0.1)
+    yield "coverage", figures.coverage_figure(metrics, model="exponential", level=LEVEL)
+    yield "qq (one row, legend right)", figures.qq_figure(z_table, param="shape")
+    yield "density (two rows, legend in the empty slot)", figures.density_figure(many, param="rate")
+    yield "zip", figures.zip_figure(intervals, theta=2.0, level=LEVEL)
+
+
+def test_fixed_layout_keeps_text_apart_and_inside_the_figure(metrics, z_table, study):
+    """The margins are computed, not measured: check them against the rendered extents (no
+    two texts overlap, none leaves the figure, the legend covers no panel)."""
+    for name, fig in _figures_to_check(metrics, z_table, study):
+        boxes = _text_boxes(fig)
+        bounds = fig.bbox
+        panels = visible_axes(fig)
+        for text, box, owner in boxes:
+            assert box.x0 >= bounds.x0 - 1 and box.x1 <= bounds.x1 + 1, (name, text, "leaves the figure")
+            assert box.y0 >= bounds.y0 - 1 and box.y1 <= bounds.y1 + 1, (name, text, "leaves the figure")
+            for ax in panels:  # tick labels, titles and notes stay off the other panels
+                if ax is not owner:
+                    assert not box.overlaps(ax.bbox), (name, text, "over another panel")
+        for i, (a, box_a, _) in enumerate(boxes):
+            for b, box_b, _ in boxes[i + 1:]:
+                overlap_x = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+                overlap_y = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+                assert overlap_x <= 0.5 or overlap_y <= 0.5, (name, a, b, "overlap")
+        legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+        for ax in panels:
+            assert not legend.overlaps(ax.get_window_extent()), (name, "legend over a panel")
 
 
 def test_the_report_joint_label_is_the_metrics_one():
@@ -200,7 +263,7 @@ def test_qq_grid_one_panel_per_n_with_every_estimator(z_table):
     fig = figures.qq_figure(z_table, param="shape")
     axes = visible_axes(fig)
     assert len(axes) == len(SIZES)
-    assert [ax.get_title() for ax in axes] == [f"$n$ = {n}" for n in SIZES]
+    assert [ax.get_title() for ax in axes] == [f"n = {n}" for n in SIZES]
     for ax in axes:
         assert "reference:identity" in gids(ax)
         assert sorted(g for g in gids(ax) if g.startswith("estimator:")) == ["estimator:mle", "estimator:mom"]
@@ -211,11 +274,15 @@ def test_qq_grid_one_panel_per_n_with_every_estimator(z_table):
 def test_grid_wraps_at_four_columns_and_keeps_x_ticks_above_a_hidden_panel(z_table):
     many = pd.concat([z_table.assign(n=z_table["n"] * k) for k in (1, 1000)], ignore_index=True)
     fig = figures.qq_figure(many, param="shape", estimators=["mle"])
-    shown = visible_axes(fig)
-    assert len(shown) == 2 * len(SIZES) == 6 and len(fig.axes) == 8  # 2 rows of 4, 2 hidden
-    above_hidden = fig.axes[2:4]
-    for ax in above_hidden:
-        assert any(t.get_visible() for t in ax.get_xticklabels())
+    assert len(fig.axes) == 2 * len(SIZES) == 6  # 2 rows of 4, the last 2 slots empty
+    rows = {}
+    for ax in fig.axes:
+        rows.setdefault(round(ax.get_position().y0, 6), []).append(ax)
+    top, bottom = (rows[y] for y in sorted(rows, reverse=True))
+    assert len(top) == 4 and len(bottom) == 2
+    labelled = [ax.xaxis.get_tick_params()["labelbottom"] for ax in top]
+    assert labelled == [False, False, True, True]  # the panels above the empty slots keep them
+    assert [ax.yaxis.get_tick_params()["labelleft"] for ax in top] == [True, False, False, False]
 
 
 def test_qq_panel_thins_to_max_points_keeping_the_tails(z_table):
@@ -276,7 +343,7 @@ def test_mahalanobis_qq_against_chi2(gamma_reps, gamma_cell):
     for ax in visible_axes(fig):
         assert "reference:identity" in gids(ax)
         assert sum(g.startswith("estimator:") for g in gids(ax)) == 2
-    assert "chi^2_{2}" in fig.get_supxlabel()
+    assert fig.get_supxlabel() == "χ²₂ quantile"
     # the χ² quantiles are scipy's
     from scipy import stats
 

@@ -149,7 +149,9 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
         def add(kind, function, data, options, caption, *, param=None, n=None, fam=fam, key=key,
                 source=None):  # fmt: skip
             stem = style.figure_stem(kind, fam.model, fam.theta, param=param, n=n)
-            jobs.append((key, kind, caption, Job(stem, function, data, options, source)))
+            # Per-replicate figures share the model's replicates (read once per process).
+            group = fam.model if source is not None else None
+            jobs.append((key, kind, caption, Job(stem, function, data, options, source, group)))
 
         fm = metrics[(metrics["model"] == fam.model) & (metrics["theta"] == fam.theta)]
         if fm.empty:
@@ -180,10 +182,17 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
                              "fisher": fam.fisher.tolist()})  # fmt: skip
 
         def family_replicates(fam=fam, chosen=tuple(chosen)) -> pd.DataFrame:
-            if fam.model not in loaded:
-                loaded[fam.model] = result.replicates(model=fam.model)
-            table = loaded[fam.model]
-            return table[(table["theta"] == fam.theta) & table["estimator"].isin(chosen)]
+            name = f"replicates {fam.model} {fam.theta}"
+            if name not in loaded:
+                if fam.model not in loaded:
+                    loaded[fam.model] = result.replicates(model=fam.model)
+                table = loaded[fam.model]
+                mask = (table["theta"] == fam.theta).to_numpy() & table["estimator"].isin(chosen).to_numpy()
+                table = table if mask.all() else table[mask]
+                # Labels as categories: every later filter and grouping then moves integer
+                # codes, not Arrow strings (several times faster).
+                loaded[name] = table.astype({c: "category" for c in ("model", "theta", "estimator")})
+            return loaded[name]
 
         def z_of(p, fam=fam, inv=inv, family_replicates=family_replicates) -> pd.DataFrame:
             name = f"z {fam.model} {fam.theta}"
@@ -248,7 +257,7 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
 
             count = _usable_count(fm, chosen)
             add("mahalanobis_qq", "mahalanobis_qq_figure", mahalanobis, {**pstyles, "df": len(fam.params),
-                "title": f"{head}: " + style.T_TITLE.format(df=len(fam.params))}, (
+                "title": f"{head}: " + style.T_TITLE.format(df=style.subscript(len(fam.params)))}, (
                 f"QQ plots of the Mahalanobis statistic T = n(θ̂ − θ)ᵀI(θ)(θ̂ − θ) against "
                 f"χ²_{len(fam.params)} (dashed: y = x), one panel per n, every estimator in each "
                 "panel; I(θ) is the per-observation Fisher information recorded in the manifest. "

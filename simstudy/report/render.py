@@ -11,8 +11,9 @@ Three things keep ``simstudy report`` within a few seconds without giving up qua
   drawn neither matplotlib nor any replicate is loaded. Changing a margin redraws only the
   figures that show it; changing the plotting code redraws everything.
 - the figures that must be drawn are shared among processes forked from this one after
-  matplotlib is imported and the data are loaded (one per core, at most
-  :data:`MAX_WORKERS`), so a worker costs a fork, not a second interpreter's imports. Where
+  matplotlib is imported (one per core, at most :data:`MAX_WORKERS`), so a worker costs a
+  fork, not a second interpreter's imports. Jobs that read the same stored replicates (one
+  ``group``) go to the same worker, which reads them once: reading is shared out too. Where
   ``fork`` is not available (macOS, Windows), fresh interpreters draw them when there are
   enough figures to pay for their start-up. ``SIMSTUDY_REPORT_WORKERS=N`` (or
   ``build(..., workers=N)``) chooses; 1 draws in-process.
@@ -40,12 +41,15 @@ CACHE_NAME = ".render-cache.json"
 #: Without ``fork``, draw in fresh interpreters only when the figures to draw would take longer
 #: than this in one process (a fresh interpreter needs about two seconds to import matplotlib).
 PARALLEL_ABOVE_SECONDS = 6.0
-#: Rough drawing cost per figure function, in seconds on one core (PNG + PDF).
-COST = {"qq_figure": 0.5, "density_figure": 0.5, "mahalanobis_qq_figure": 0.5, "zip_figure": 0.3}
-DEFAULT_COST = 0.25
+#: Drawing cost per figure function, CPU seconds for a PNG (measured on the seed_models
+#: figures); only the ratios matter, to share the work evenly.
+COST = {"qq_figure": 0.22, "density_figure": 0.23, "mahalanobis_qq_figure": 0.28, "zip_figure": 0.15}
+DEFAULT_COST = 0.12
+#: Reading one group's stored replicates (a model's, about 0.1 to 0.2 s).
+GROUP_COST = 0.2
 MAX_WORKERS = 8
 #: Source files whose text is part of every figure's key.
-DRAWING_CODE = ("figures.py", "style.py", "prepare.py")
+DRAWING_CODE = ("figures.py", "layout.py", "style.py", "prepare.py")
 PLOTTING_LIBRARIES = ("matplotlib", "seaborn", "numpy", "scipy", "pandas", "pillow", "fonttools")
 
 
@@ -55,13 +59,16 @@ class Job:
 
     ``data`` is the input table, or a function returning it when ``source`` (text that
     determines the table, e.g. the stored result keys it is computed from) stands for it in
-    the key; it is then called only if the figure is drawn."""
+    the key; it is then called only if the figure is drawn, by the process that draws it.
+    Jobs with the same ``group`` have loaders that share what they read (drawn in one
+    process, it is read once)."""
 
     stem: str
     function: str
     data: pd.DataFrame | Callable[[], pd.DataFrame]
     options: dict[str, Any] = field(default_factory=dict)
     source: str | None = None
+    group: str | None = None
 
     def table(self) -> pd.DataFrame:
         return self.data() if callable(self.data) else self.data
@@ -138,20 +145,28 @@ FORK_ABOVE_SECONDS = 0.5
 
 
 def _balance(todo: Sequence[tuple[Job, tuple]], count: int) -> list[list[tuple[Job, tuple]]]:
-    """Split ``todo`` into ``count`` batches of about equal cost (costliest first, each to the
-    lightest batch), keeping document order within a batch."""
+    """Split ``todo`` into ``count`` batches of about equal cost, a group's jobs in one batch
+    (costliest unit first, each to the lightest batch), keeping document order within a
+    batch."""
+    units: dict[str, list[int]] = {}
+    for i, (job, _) in enumerate(todo):
+        units.setdefault(f"group:{job.group}" if job.group else f"job:{i}", []).append(i)
+
+    def cost(unit: str) -> float:
+        return sum(_cost(todo[i][0]) for i in units[unit]) + (GROUP_COST if unit.startswith("group:") else 0.0)
+
     batches: list[list[int]] = [[] for _ in range(count)]
     load = [0.0] * count
-    for i in sorted(range(len(todo)), key=lambda i: -_cost(todo[i][0])):
+    for unit in sorted(units, key=lambda u: (-cost(u), units[u][0])):
         k = load.index(min(load))
-        batches[k].append(i)
-        load[k] += _cost(todo[i][0])
+        batches[k] += units[unit]
+        load[k] += cost(unit)
     return [[todo[i] for i in sorted(b)] for b in batches if b]
 
 
 def _ready(todo: Sequence[tuple[Job, tuple]]) -> list[tuple[Job, tuple]]:
     """The jobs with their tables computed (loaders run once, here, before any worker starts)."""
-    return [(Job(j.stem, j.function, j.table(), j.options, j.source), fmts) for j, fmts in todo]
+    return [(Job(j.stem, j.function, j.table(), j.options, j.source, j.group), fmts) for j, fmts in todo]
 
 
 def _fork_workers(todo: Sequence[tuple[Job, tuple]], directory: Path,
@@ -166,8 +181,9 @@ def _fork_workers(todo: Sequence[tuple[Job, tuple]], directory: Path,
     children = []
     for batch in batches[1:]:
         with warnings.catch_warnings():
-            # Python >= 3.12 warns when a process with threads (pyarrow's pool) forks; the
-            # child touches none of them: it draws with Agg, writes files and exits.
+            # Python >= 3.12 warns when a process with threads (pyarrow's pool) forks. The
+            # child draws with Agg, writes files and exits; the replicates it reads go through
+            # pyarrow, which restarts its thread pools in a forked child (at-fork handlers).
             warnings.simplefilter("ignore", DeprecationWarning)
             pid = os.fork()
         if pid == 0:  # the child
@@ -260,7 +276,7 @@ def render(jobs: Sequence[Job], directory: str | Path, formats: Sequence[str], *
         for job, missing in todo:
             _draw(job, str(directory), missing)
     elif _can_fork():
-        for job, missing in _fork_workers(_ready(todo), directory, count):
+        for job, missing in _fork_workers(todo, directory, count):
             _draw(job, str(directory), missing)
     elif not _run_workers(todo, directory, count):
         for job, missing in todo:

@@ -22,6 +22,29 @@ JOINT = "(joint)"
 COLORBLIND_HEX = ("#0173B2", "#DE8F05", "#029E73", "#D55E00", "#CC78BC",
                   "#CA9161", "#FBAFE4", "#949494", "#ECE133", "#56B4E9")  # fmt: skip
 PALETTE = tuple(tuple(int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)) for h in COLORBLIND_HEX)
+#: seaborn's "ticks" style in the "paper" context (``seaborn.axes_style("ticks")`` updated
+#: with ``seaborn.plotting_context("paper")``; a test checks that they agree), as rcParams:
+#: importing seaborn costs about a second (it loads scipy.stats) in every ``simstudy report``
+#: that draws. simstudy's own sizes (:data:`simstudy.report.figures`) override the fonts.
+#: Left out: ``image.cmap`` ("rocket", a colormap only seaborn's import registers; no
+#: figure uses a colormap).
+SEABORN_TICKS_PAPER = {
+    "figure.facecolor": "white", "axes.labelcolor": ".15", "xtick.direction": "out",
+    "ytick.direction": "out", "xtick.color": ".15", "ytick.color": ".15", "axes.axisbelow": True,
+    "grid.linestyle": "-", "text.color": ".15", "font.family": ["sans-serif"],
+    "font.sans-serif": ["Arial", "DejaVu Sans", "Liberation Sans", "Bitstream Vera Sans", "sans-serif"],
+    "lines.solid_capstyle": "round", "patch.edgecolor": "w", "patch.force_edgecolor": True,
+    "xtick.top": False, "ytick.right": False, "axes.grid": False,
+    "axes.facecolor": "white", "axes.edgecolor": ".15", "grid.color": ".8",
+    "axes.spines.left": True, "axes.spines.bottom": True, "axes.spines.right": True,
+    "axes.spines.top": True, "xtick.bottom": True, "ytick.left": True,
+    "axes.linewidth": 1.0, "grid.linewidth": 0.8, "lines.linewidth": 1.2, "lines.markersize": 4.8,
+    "patch.linewidth": 0.8, "xtick.major.width": 1.0, "ytick.major.width": 1.0,
+    "xtick.minor.width": 0.8, "ytick.minor.width": 0.8, "xtick.major.size": 4.8,
+    "ytick.major.size": 4.8, "xtick.minor.size": 3.2, "ytick.minor.size": 3.2, "font.size": 9.6,
+    "axes.labelsize": 9.6, "axes.titlesize": 9.6, "xtick.labelsize": 8.8, "ytick.labelsize": 8.8,
+    "legend.fontsize": 8.8, "legend.title_fontsize": 9.6,
+}  # fmt: skip
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "<", ">", "*")
 LINESTYLES = ("-", "--", "-.", ":")
 
@@ -32,9 +55,18 @@ TAIL_POINTS = 50
 #: At most this many intervals per zip-plot panel (evenly spaced ranks of |z|).
 ZIP_MAX_INTERVALS = 1000
 
-#: Figure titles that define the plotted statistic (the y labels then just name it).
-Z_TITLE = r"{what} $z = (\hat\theta - \theta)\,/\,\sqrt{{I(\theta)^{{-1}}_{{jj}}/n}}$"
-T_TITLE = r"QQ plots of $T = n(\hat\theta-\theta)^{{\top}} I(\theta)(\hat\theta-\theta)$ against $\chi^2_{{{df}}}$"
+#: Figure titles that define the plotted statistic (the y labels then just name it). Plain
+#: Unicode (DejaVu Sans has every glyph), not mathtext: the same glyphs without a parse per
+#: figure.
+Z_TITLE = "{what} z = (θ̂ − θ) / √([I(θ)⁻¹]ⱼⱼ / n)"
+T_TITLE = "QQ plots of T = n(θ̂ − θ)ᵀ I(θ) (θ̂ − θ) against χ²{df}"
+
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def subscript(value: int) -> str:
+    """An integer in subscript digits: 12 -> '₁₂'."""
+    return str(value).translate(_SUBSCRIPTS)
 
 
 def estimator_styles(estimators: Iterable[str]) -> dict[str, dict]:
