@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="regenerate tables, figures and report.md/html from stored results (no refitting)"
     )
     p_rep.add_argument("results_dir", help="a results folder, e.g. results/quickstart")
-    p_rep.add_argument("--format", default="png,pdf", help="figure formats: png,pdf,svg (default png,pdf)")
+    p_rep.add_argument("--format", default=None,
+                       help="figure formats: png,pdf,svg (default: the study's report.formats, png)")  # fmt: skip
     p_rep.add_argument("--quiet", action="store_true")
     p_rpl = sub.add_parser(
         "replay", help="regenerate one replication's sample with NumPy and refit it"
@@ -180,13 +181,15 @@ def cmd_report(args) -> int:
     from simstudy.report import FIGURE_FORMATS, build_report
     from simstudy.study import StudyResult
 
-    formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
-    bad = [f for f in formats if f not in FIGURE_FORMATS]
-    if bad or not formats:
-        raise StudyConfigError(
-            f"--format: {args.format!r} has {bad or 'no formats'}; choose from "
-            f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf)"
-        )
+    formats = None  # the study's report.formats
+    if args.format is not None:
+        formats = tuple(f.strip().lower() for f in args.format.split(",") if f.strip())
+        bad = [f for f in formats if f not in FIGURE_FORMATS]
+        if bad or not formats:
+            raise StudyConfigError(
+                f"--format: {args.format!r} has {bad or 'no formats'}; choose from "
+                f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf)"
+            )
     result = StudyResult(args.results_dir)
     if not result.analysis_is_current():
         # checks changed (or no analysis yet): recompute metrics and verdicts from the stored

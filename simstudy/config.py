@@ -255,11 +255,17 @@ class CellSelector(_Strict):
 
 
 class ReportOptions(_Strict):
-    """``report: {figures: [bias, rmse, ...], cells: [{model: gamma, estimator: mle}], zip_n: 1000}``."""
+    """``report: {figures: [bias, rmse, ...], cells: [{model: gamma, estimator: mle}], zip_n: 1000,
+    formats: [png, pdf]}``.
+
+    ``formats`` defaults to PNG (300 dpi, what report.md/html show): a PDF with embedded
+    TrueType fonts costs more to write than its PNG, so PDF (or SVG) is asked for when a
+    paper needs it, here or with ``simstudy report --format png,pdf``."""
 
     figures: tuple[FigureName, ...] = FIGURES
     cells: tuple[CellSelector, ...] | None = None
     zip_n: typing.Annotated[StrictInt, Field(ge=1)] | None = None
+    formats: tuple[Literal["png", "pdf", "svg"], ...] = Field(("png",), min_length=1)
 
 
 class StudyConfig(_Strict):

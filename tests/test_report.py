@@ -23,7 +23,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 
 import simstudy
-from simstudy.report import document, figures, prepare, render, tables
+from simstudy.report import document, figures, prepare, render, style, tables
 
 REPS = 200
 SIZES = [20, 50, 200]
@@ -91,7 +91,7 @@ METRIC_CASES = {
     "bias_figure": ("reference:zero", "bias"),
     "rmse_figure": ("reference:slope", "RMSE"),
     "efficiency_figure": ("reference:one", "efficiency"),
-    "n_var_figure": ("reference:inverse_fisher", r"\mathrm{Var}"),
+    "n_var_figure": ("reference:inverse_fisher", "n·Var(θ̂)"),
     "coverage_figure": ("reference:nominal", "coverage"),
 }
 
@@ -105,7 +105,7 @@ def test_metric_figure_panels_lines_labels_and_reference(metrics, function):
     assert [ax.get_title() for ax in axes] == ["shape", "rate"]  # one panel per parameter
     assert ylabel in axes[0].get_ylabel()
     for ax in axes:
-        assert "$n$" in ax.get_xlabel() and ax.get_xscale() == "log"
+        assert ax.get_xlabel() == "sample size n" and ax.get_xscale() == "log"
         found = gids(ax)
         assert found.count("estimator:mle") == 1 and found.count("estimator:mom") == 1
         assert ref_gid in found
@@ -140,7 +140,7 @@ def test_n_var_line_is_the_inverse_fisher_information(metrics, gamma_cell):
     for j, ax in enumerate(visible_axes(fig)):
         (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:inverse_fisher"]
         assert float(line.get_ydata()[0]) == pytest.approx(inverse[j, j])
-    assert "I(\\theta)^{-1}" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
+    assert "[I(θ)⁻¹]ⱼⱼ" in " ".join(t.get_text() for t in fig.legends[0].get_texts())
 
 
 def test_coverage_nominal_line_and_band(metrics):
@@ -162,8 +162,79 @@ def test_estimator_styles_are_stable_and_colour_blind_palette():
 
     styles = figures.estimator_styles(["mle", "mom", "unbiased"])
     assert list(styles) == ["mle", "mom", "unbiased"]
-    assert styles["mle"]["color"] == sns.color_palette("colorblind")[0]
+    assert styles["mle"]["color"] == pytest.approx(sns.color_palette("colorblind")[0])
+    assert [c.upper() for c in sns.palettes.SEABORN_PALETTES["colorblind"]] == list(style.COLORBLIND_HEX)
     assert len({s["marker"] for s in styles.values()}) == 3
+    assert list(figures.estimator_styles(pd.Series(["mom", "mle", "mom"]))) == ["mom", "mle"]
+
+
+def test_frozen_seaborn_style_is_seaborns():
+    import seaborn as sns
+
+    expected = {**sns.axes_style("ticks"), **sns.plotting_context("paper")}
+    expected.pop("image.cmap")  # seaborn's own colormap; no figure uses one
+    assert style.SEABORN_TICKS_PAPER.keys() == expected.keys()
+    for key, value in expected.items():
+        assert style.SEABORN_TICKS_PAPER[key] == (pytest.approx(value) if isinstance(value, float) else value)
+
+
+def _text_boxes(fig: Figure) -> list[tuple[str, object]]:
+    """(text, window extent) of every visible, non-empty text the figure draws."""
+    from matplotlib.text import Text
+
+    with figures.figure_style():  # as save_figure draws
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        # Tick labels of ticks outside the view exist but are not drawn.
+        undrawn = set()
+        for ax in fig.axes:
+            for axis in (ax.xaxis, ax.yaxis):
+                lo, hi = sorted(axis.get_view_interval())
+                for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                    if not lo - 1e-9 * (hi - lo) <= tick.get_loc() <= hi + 1e-9 * (hi - lo):
+                        undrawn |= {id(tick.label1), id(tick.label2)}
+        return [(t.get_text(), t.get_window_extent(renderer), t.axes) for t in fig.findobj(Text)
+                if t.get_visible() and t.get_text().strip() and id(t) not in undrawn]  # fmt: skip
+
+
+def _figures_to_check(metrics, z_table, study):
+    reps = study.replicates(model="exponential")
+    intervals = prepare.wald_intervals(reps, param="rate", level=LEVEL)
+    many = pd.concat([z_table.assign(n=z_table["n"] * k) for k in (1, 1000)], ignore_index=True)
+    yield "efficiency", figures.efficiency_figure(metrics, model="gamma", margin=0.1)
+    yield "coverage", figures.coverage_figure(metrics, model="exponential", level=LEVEL)
+    yield "qq (one row, legend right)", figures.qq_figure(z_table, param="shape")
+    yield "density (two rows, legend in the empty slot)", figures.density_figure(many, param="rate")
+    yield "zip", figures.zip_figure(intervals, theta=2.0, level=LEVEL)
+
+
+def test_fixed_layout_keeps_text_apart_and_inside_the_figure(metrics, z_table, study):
+    """The margins are computed, not measured: check them against the rendered extents (no
+    two texts overlap, none leaves the figure, the legend covers no panel)."""
+    for name, fig in _figures_to_check(metrics, z_table, study):
+        boxes = _text_boxes(fig)
+        bounds = fig.bbox
+        panels = visible_axes(fig)
+        for text, box, owner in boxes:
+            assert box.x0 >= bounds.x0 - 1 and box.x1 <= bounds.x1 + 1, (name, text, "leaves the figure")
+            assert box.y0 >= bounds.y0 - 1 and box.y1 <= bounds.y1 + 1, (name, text, "leaves the figure")
+            for ax in panels:  # tick labels, titles and notes stay off the other panels
+                if ax is not owner:
+                    assert not box.overlaps(ax.bbox), (name, text, "over another panel")
+        for i, (a, box_a, _) in enumerate(boxes):
+            for b, box_b, _ in boxes[i + 1:]:
+                overlap_x = min(box_a.x1, box_b.x1) - max(box_a.x0, box_b.x0)
+                overlap_y = min(box_a.y1, box_b.y1) - max(box_a.y0, box_b.y0)
+                assert overlap_x <= 0.5 or overlap_y <= 0.5, (name, a, b, "overlap")
+        legend = fig.legends[0].get_window_extent(fig.canvas.get_renderer())
+        for ax in panels:
+            assert not legend.overlaps(ax.get_window_extent()), (name, "legend over a panel")
+
+
+def test_the_report_joint_label_is_the_metrics_one():
+    from simstudy.metrics.summarise import JOINT
+
+    assert style.JOINT == JOINT
 
 
 # ---- distribution figures ---------------------------------------------------------------------
@@ -188,15 +259,30 @@ def test_standardized_estimates_use_usable_fits_and_the_crlb(gamma_reps, gamma_c
     assert len(z_table) == 2 * len(usable)
 
 
-def test_qq_grid_one_panel_per_n_and_estimator(z_table):
+def test_qq_grid_one_panel_per_n_with_every_estimator(z_table):
     fig = figures.qq_figure(z_table, param="shape")
-    axes = fig.axes
-    assert len(axes) == len(SIZES) * 2
-    assert [ax.get_title() for ax in axes[: len(SIZES)]] == [f"$n$ = {n}" for n in SIZES]
+    axes = visible_axes(fig)
+    assert len(axes) == len(SIZES)
+    assert [ax.get_title() for ax in axes] == [f"n = {n}" for n in SIZES]
     for ax in axes:
         assert "reference:identity" in gids(ax)
-        assert sum(g.startswith("estimator:") for g in gids(ax)) == 1
+        assert sorted(g for g in gids(ax) if g.startswith("estimator:")) == ["estimator:mle", "estimator:mom"]
     assert "N(0, 1)" in fig.get_supxlabel() and "z" in fig.get_supylabel()
+    assert [t.get_text() for t in fig.legends[0].get_texts()][:2] == ["mle", "mom"]
+
+
+def test_grid_wraps_at_four_columns_and_keeps_x_ticks_above_a_hidden_panel(z_table):
+    many = pd.concat([z_table.assign(n=z_table["n"] * k) for k in (1, 1000)], ignore_index=True)
+    fig = figures.qq_figure(many, param="shape", estimators=["mle"])
+    assert len(fig.axes) == 2 * len(SIZES) == 6  # 2 rows of 4, the last 2 slots empty
+    rows = {}
+    for ax in fig.axes:
+        rows.setdefault(round(ax.get_position().y0, 6), []).append(ax)
+    top, bottom = (rows[y] for y in sorted(rows, reverse=True))
+    assert len(top) == 4 and len(bottom) == 2
+    labelled = [ax.xaxis.get_tick_params()["labelbottom"] for ax in top]
+    assert labelled == [False, False, True, True]  # the panels above the empty slots keep them
+    assert [ax.yaxis.get_tick_params()["labelleft"] for ax in top] == [True, False, False, False]
 
 
 def test_qq_panel_thins_to_max_points_keeping_the_tails(z_table):
@@ -204,17 +290,21 @@ def test_qq_panel_thins_to_max_points_keeping_the_tails(z_table):
     assert len(idx) == 100 and list(idx[:10]) == list(range(10))
     assert list(idx[-10:]) == list(range(990, 1000))
     fig = figures.qq_figure(z_table, param="rate", max_points=60, limit=50.0)
-    for ax in fig.axes:
-        (points,) = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("estimator:")]
-        assert len(points.get_xdata()) == 60
+    for ax in visible_axes(fig):
+        points = [ln for ln in ax.lines if (ln.get_gid() or "").startswith("estimator:")]
+        assert [len(p.get_xdata()) for p in points] == [60, 60]
 
 
 def test_density_grid_has_histograms_and_the_normal_density(z_table):
     fig = figures.density_figure(z_table, param="rate", ns=[20, 200])
-    assert len(fig.axes) == 2 * 2
-    for ax in fig.axes:
+    assert len(visible_axes(fig)) == 2
+    for ax in visible_axes(fig):
         found = gids(ax)
-        assert "reference:normal" in found and any(g.startswith("estimator:") for g in found)
+        assert "reference:normal" in found
+        assert sorted(g for g in found if g.startswith("estimator:")) == ["estimator:mle", "estimator:mom"]
+        (line,) = [ln for ln in ax.lines if ln.get_gid() == "reference:normal"]
+        _x, y = line.get_data()
+        assert float(np.max(y)) == pytest.approx(1 / math.sqrt(2 * math.pi), rel=1e-4)
     assert fig.get_supylabel() == "density"
 
 
@@ -249,9 +339,15 @@ def test_mahalanobis_qq_against_chi2(gamma_reps, gamma_cell):
     d = np.array([rep["shape"] - 2.0, rep["rate"] - 1.5])
     assert row["T"] == pytest.approx(row.n * d @ np.array(gamma_cell["fisher"]) @ d)
     fig = figures.mahalanobis_qq_figure(t, df=2)
-    assert len(fig.axes) == len(SIZES) * 2
-    assert all("reference:identity" in gids(ax) for ax in fig.axes)
-    assert "chi^2_{2}" in fig.get_supxlabel()
+    assert len(visible_axes(fig)) == len(SIZES)
+    for ax in visible_axes(fig):
+        assert "reference:identity" in gids(ax)
+        assert sum(g.startswith("estimator:") for g in gids(ax)) == 2
+    assert fig.get_supxlabel() == "χ²₂ quantile"
+    # the χ² quantiles are scipy's
+    from scipy import stats
+
+    assert figures._chi2_quantile(0.9, 2) == pytest.approx(stats.chi2.ppf(0.9, 2))
 
 
 def test_save_figure_writes_each_format_deterministically(metrics, tmp_path):
@@ -260,7 +356,10 @@ def test_save_figure_writes_each_format_deterministically(metrics, tmp_path):
     fig = figures.bias_figure(metrics, model="exponential")
     paths = figures.save_figure(fig, tmp_path, "bias_x", formats=("png", "pdf", "svg"))
     assert [p.name for p in paths] == ["bias_x.png", "bias_x.pdf", "bias_x.svg"]
-    assert paths[1].read_bytes().startswith(b"%PDF") and b"<svg" in paths[2].read_bytes()
+    pdf = paths[1].read_bytes()
+    assert pdf.startswith(b"%PDF") and b"<svg" in paths[2].read_bytes()
+    # TrueType (Type 42) fonts embedded, no Type 3: what publishers require
+    assert b"/FontFile2" in pdf and b"/Type3" not in pdf
     dpi = Image.open(paths[0]).info["dpi"]
     assert round(dpi[0]) == figures.PNG_DPI
     first = [p.read_bytes() for p in paths]
@@ -449,9 +548,9 @@ def test_simstudy_report_cli_is_reproducible_and_never_loads_numba(study, tmp_pa
     assert outputs[0] == outputs[1]
     assert {"performance.csv", "performance.md", "performance.tex", "verdicts.csv"} <= set(outputs[0])
     assert _digest(root / "store") == blocks  # no block rewritten or touched
-    assert sorted(p.name for p in (root / "figures").glob("*.pdf")) == [
-        "rmse_exponential_rate=2.pdf", "rmse_gamma_shape=2_rate=1.5.pdf",
-        "zip_exponential_rate=2_param=rate_n=200.pdf",
+    assert sorted(p.name for p in (root / "figures").iterdir()) == [  # PNG by default
+        ".render-cache.json", "rmse_exponential_rate=2.png", "rmse_gamma_shape=2_rate=1.5.png",
+        "zip_exponential_rate=2_param=rate_n=200.png",
     ]
     csv = pd.read_csv(root / "tables" / "performance.csv")
     assert len(csv) == len(tables.performance_table(study.metrics))
@@ -462,3 +561,71 @@ def test_a_worker_process_draws_the_same_bytes(study, tmp_path):
     (here,) = render._draw(job, str(tmp_path / "here"), ("png",))
     assert render._run_workers([(job, ("png",))], tmp_path / "worker", 1)
     assert Path(here).read_bytes() == (tmp_path / "worker" / f"{job.stem}.png").read_bytes()
+
+
+def _edit_report(root: Path, section: dict | None = None, **changes) -> None:
+    """Rewrite study.yaml's ``report`` section: ``section`` replaces it (None: defaults);
+    keyword arguments change single keys."""
+    import yaml
+
+    data = yaml.safe_load((root / "study.yaml").read_text())
+    data["report"] = {**data["report"], **changes} if changes else section
+    if data["report"] is None:
+        del data["report"]
+    (root / "study.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_report_formats_come_from_the_config_and_a_reuse_loads_no_replicate(study, tmp_path):
+    """``report.formats`` picks the formats; a second report finds every figure current from
+    its key alone: it reads no replicate and imports no plotting library."""
+    root = tmp_path / study.root.name
+    shutil.copytree(study.root, root)
+    shutil.rmtree(root / "figures", ignore_errors=True)
+    _edit_report(root, formats=["png", "pdf"])
+    script = ("import sys; from simstudy.cli import main; from simstudy.study import StudyResult; "
+              "StudyResult.replicates = None; "  # reading a replicate would fail
+              "assert main(['report', sys.argv[1], '--quiet']) == 0; "
+              "assert not {'matplotlib', 'seaborn', 'scipy.stats'} & set(sys.modules), 'plotting imported'")  # fmt: skip
+    first = subprocess.run([sys.executable, "-m", "simstudy", "report", str(root), "--quiet"],
+                           capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    names = sorted(p.name for p in (root / "figures").glob("*.*") if p.suffix != ".json")
+    assert len(names) == 6 and {Path(n).suffix for n in names} == {".png", ".pdf"}
+    again = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True,
+                           timeout=300, check=False)  # fmt: skip
+    assert again.returncode == 0, again.stderr
+
+
+def _expected_stems(study) -> list[str]:
+    """Every figure the default ``report`` section asks for in the tiny study."""
+    stems = []
+    for fam in document.families(study.manifest):
+        for kind in document.METRIC_FIGURES:
+            stems.append(style.figure_stem(kind, fam.model, fam.theta))
+        for p in fam.params:
+            stems += [style.figure_stem("qq", fam.model, fam.theta, param=p),
+                      style.figure_stem("density", fam.model, fam.theta, param=p),
+                      style.figure_stem("zip", fam.model, fam.theta, param=p, n=max(SIZES))]  # fmt: skip
+        if len(fam.params) > 1:
+            stems.append(style.figure_stem("mahalanobis_qq", fam.model, fam.theta))
+    return sorted(stems)
+
+
+def test_a_report_from_scratch_writes_every_figure_the_same_with_any_number_of_workers(study, tmp_path):
+    root = tmp_path / study.root.name
+    shutil.copytree(study.root, root)
+    _edit_report(root, None)  # the default report section: every figure, all cells
+    result = simstudy.load(root)
+    assert result.config.report.figures == document.FIGURES
+    expected = _expected_stems(result)
+    assert len(expected) == 2 * 5 + 3 * 3 + 1
+    drawn = {}
+    for workers in (2, 1):  # forked workers, then in-process
+        shutil.rmtree(root / "figures", ignore_errors=True)
+        written = document.build(result, workers=workers)
+        figs = sorted(p for p in written if p.parent.name == "figures")
+        assert [p.stem for p in figs] == expected and all(p.suffix == ".png" for p in figs)
+        drawn[workers] = {p.name: p.read_bytes() for p in figs}
+        md = (root / "report.md").read_text()
+        assert all(f"figures/{stem}.png" in md for stem in expected)
+    assert drawn[1] == drawn[2]

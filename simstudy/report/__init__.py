@@ -14,8 +14,10 @@ the verdicts, the manifest and the stored replicates of a :class:`simstudy.study
 FIGURE_FORMATS = ("png", "pdf", "svg")
 
 
-def build_report(result, *, formats=("png", "pdf"), workers=None):
+def build_report(result, *, formats=None, workers=None):
     """Write tables/, figures/, report.md and report.html for ``result``; return the paths.
+
+    ``formats``: figure formats (default: the study's ``report.formats``, PNG unless set).
 
     ``workers``: processes drawing figures (default: decided by the amount of work; see
     :mod:`simstudy.report.render`).

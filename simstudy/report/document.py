@@ -10,6 +10,7 @@ writes byte-identical text.
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
@@ -22,10 +23,9 @@ import numpy as np
 import pandas as pd
 
 from simstudy.config import FIGURES
-from simstudy.metrics.summarise import JOINT
-from simstudy.report import figures as fg
-from simstudy.report import prepare, tables
+from simstudy.report import prepare, style, tables
 from simstudy.report.render import Job, render
+from simstudy.report.style import JOINT
 from simstudy.store import atomic_write_text
 
 METRIC_FIGURES = ("bias", "rmse", "efficiency", "n_var", "coverage")
@@ -115,22 +115,43 @@ def _subsample_note(count: int, limit: int, what: str) -> str:
     return f" Each panel draws {limit:,} of its {count:,} {what}."
 
 
+def _usable_count(fm: pd.DataFrame, estimators: Sequence[str], *, param: str | None = None,
+                  n: int | None = None) -> int:  # fmt: skip
+    """The largest number of usable fits (the metrics' ``n_ok``) of one cell of the family."""
+    rows = fm[fm["estimator"].isin(estimators) & fm["n"].notna() & (fm["param"] != JOINT)]
+    if param is not None:
+        rows = rows[rows["param"] == param]
+    if n is not None:
+        rows = rows[rows["n"] == n]
+    counts = rows["n_ok"].to_numpy(dtype=float)
+    counts = counts[np.isfinite(counts)]
+    return int(counts.max()) if counts.size else 0
+
+
 def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], str, str, Job]]:
-    """(family, kind, caption, job) for every figure the config asks for, in document order."""
+    """(family, kind, caption, job) for every figure the config asks for, in document order.
+
+    Metric figures carry their rows of the metrics table. Per-replicate figures (QQ,
+    histograms, zip, Mahalanobis) carry a loader and the stored result keys they read (a
+    result key determines its replicates: it hashes the data spec, the estimator and the code
+    version), so that an unchanged figure is recognised without reading any replicate."""
     cfg = result.config
     wanted = set(cfg.report.figures)
     checks = cfg.checks
     reps = int(result.manifest["replications"])
-    styles = fg.estimator_styles(e for entry in cfg.models for e in entry.estimator_labels())
+    styles = style.estimator_styles(e for entry in cfg.models for e in entry.estimator_labels())
     jobs: list[tuple[tuple[str, str], str, str, Job]] = []
-    replicate_cache: dict[str, pd.DataFrame] = {}
+    loaded: dict[str, pd.DataFrame] = {}
 
     for fam in families(result.manifest):
         key = (fam.model, fam.theta)
 
-        def add(kind, function, data, options, caption, *, param=None, n=None, fam=fam, key=key):
-            stem = fg.figure_stem(kind, fam.model, fam.theta, param=param, n=n)
-            jobs.append((key, kind, caption, Job(stem, function, data, options)))
+        def add(kind, function, data, options, caption, *, param=None, n=None, fam=fam, key=key,
+                source=None):  # fmt: skip
+            stem = style.figure_stem(kind, fam.model, fam.theta, param=param, n=n)
+            # Per-replicate figures share the model's replicates (read once per process).
+            group = fam.model if source is not None else None
+            jobs.append((key, kind, caption, Job(stem, function, data, options, source, group)))
 
         fm = metrics[(metrics["model"] == fam.model) & (metrics["theta"] == fam.theta)]
         if fm.empty:
@@ -149,51 +170,74 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
         per_cell = [k for k in ("qq", "density", "zip", "mahalanobis_qq") if k in wanted
                     and not (k in NEEDS_FISHER and not fam.regular)]  # fmt: skip
         chosen = selected_estimators(cfg, fam)
-        if not per_cell or not chosen:
+        if not per_cell or not chosen or _usable_count(fm, chosen) == 0:
             continue
-        if fam.model not in replicate_cache:
-            replicate_cache[fam.model] = result.replicates(model=fam.model)
-        table = replicate_cache[fam.model]
-        table = table[(table["theta"] == fam.theta) & table["estimator"].isin(chosen)]
-        if table.empty:
-            continue
-        pstyles = {"styles": styles, "estimators": tuple(chosen)}
-        head = f"{fam.model} ({fg.theta_text(fam.theta)})"
+        result_keys = sorted(
+            info["result_key"] for c in result.manifest["cells"]
+            if (c["model"], c["theta"]) == key
+            for label, info in c["estimators"].items() if label in chosen
+        )  # fmt: skip
         inv = {p: float(fam.inverse_fisher[j, j]) for j, p in enumerate(fam.params)}
-        z = None
-        if {"qq", "density"} & set(per_cell):
-            z = prepare.standardized_estimates(table, inverse_fisher=inv, params=fam.params)
+        source = json.dumps({"result_keys": result_keys, "replications": reps, "inverse_fisher": inv,
+                             "fisher": fam.fisher.tolist()})  # fmt: skip
+
+        def family_replicates(fam=fam, chosen=tuple(chosen)) -> pd.DataFrame:
+            name = f"replicates {fam.model} {fam.theta}"
+            if name not in loaded:
+                if fam.model not in loaded:
+                    loaded[fam.model] = result.replicates(model=fam.model)
+                table = loaded[fam.model]
+                mask = (table["theta"] == fam.theta).to_numpy() & table["estimator"].isin(chosen).to_numpy()
+                table = table if mask.all() else table[mask]
+                # Labels as categories: every later filter and grouping then moves integer
+                # codes, not Arrow strings (several times faster).
+                loaded[name] = table.astype({c: "category" for c in ("model", "theta", "estimator")})
+            return loaded[name]
+
+        def z_of(p, fam=fam, inv=inv, family_replicates=family_replicates) -> pd.DataFrame:
+            name = f"z {fam.model} {fam.theta}"
+            if name not in loaded:
+                loaded[name] = prepare.standardized_estimates(family_replicates(), inverse_fisher=inv,
+                                                              params=fam.params)  # fmt: skip
+            z = loaded[name]
+            return z[z["param"] == p].reset_index(drop=True)
+
+        pstyles = {"styles": styles, "estimators": tuple(chosen)}
+        head = f"{fam.model} ({style.theta_text(fam.theta)})"
         for p in fam.params:
-            zp = z[z["param"] == p].reset_index(drop=True) if z is not None else None
-            if zp is not None and zp.empty:  # no usable fit with a finite z: nothing to draw
-                zp = None
-            if "qq" in per_cell and zp is not None:
-                count = int(zp.groupby(["estimator", "n"]).size().max())
-                add("qq", "qq_figure", zp, {**pstyles, "param": p, "title":
-                    f"{head}, {p}: " + fg.Z_TITLE.format(what="normal QQ plots of")}, (
+            count = _usable_count(fm, chosen, param=p)
+            if count == 0:
+                continue
+            if "qq" in per_cell:
+                add("qq", "qq_figure", functools.partial(z_of, p), {**pstyles, "param": p, "title":
+                    f"{head}, {p}: " + style.Z_TITLE.format(what="normal QQ plots of")}, (
                     f"Normal QQ plots of the standardized estimates z = (θ̂ − θ)/√([I(θ)⁻¹]ⱼⱼ/n) of "
-                    f"{p}, one panel per n (columns) and estimator (rows); usable fits only (status "
+                    f"{p}, one panel per n, every estimator in each panel; usable fits only (status "
                     "ok or boundary). Dashed: y = x, the N(0, 1) limit of an efficient, "
                     "asymptotically normal estimator; an inefficient one lies on a steeper line "
                     "(slope 1/√efficiency). Points beyond the shared y-range are drawn as "
-                    "triangles on its edge." + _subsample_note(count, fg.QQ_MAX_POINTS,
-                    f"order statistics: the {fg.TAIL_POINTS} most extreme on each side and "
-                    "evenly spaced ranks between")
-                ), param=p)  # fmt: skip
-            if "density" in per_cell and zp is not None:
-                add("density", "density_figure", zp, {**pstyles, "param": p, "title":
-                    f"{head}, {p}: " + fg.Z_TITLE.format(what="histograms of")}, (
-                    f"Histograms (density scale) of z for {p} per n and estimator, from every "
-                    "usable replication, with the N(0, 1) density (line); a panel notes the share "
-                    "of z beyond the view."
-                ), param=p)  # fmt: skip
+                    "triangles on its edge." + _subsample_note(count, style.QQ_MAX_POINTS,
+                    f"order statistics per estimator: the {style.TAIL_POINTS} most extreme on "
+                    "each side and evenly spaced ranks between")
+                ), param=p, source=source)  # fmt: skip
+            if "density" in per_cell:
+                add("density", "density_figure", functools.partial(z_of, p), {**pstyles, "param": p,
+                    "title": f"{head}, {p}: " + style.Z_TITLE.format(what="histograms of")}, (
+                    f"Histograms (density scale) of z for {p} per n, every estimator in each "
+                    "panel, from every usable replication, with the N(0, 1) density (line); a "
+                    "panel notes the share of z beyond the view."
+                ), param=p, source=source)  # fmt: skip
             if "zip" in per_cell:
                 n = zip_n(cfg, fam)
-                intervals = prepare.wald_intervals(table[table["n"] == n], param=p,
-                                                   level=checks.coverage_level)  # fmt: skip
-                if intervals.empty:
+                at_n = _usable_count(fm, chosen, param=p, n=n)
+                if at_n == 0:
                     continue
-                count = int(intervals.groupby("estimator").size().max())
+
+                def intervals(p=p, n=n, family_replicates=family_replicates) -> pd.DataFrame:
+                    table = family_replicates()
+                    return prepare.wald_intervals(table[table["n"] == n], param=p,
+                                                  level=checks.coverage_level)  # fmt: skip
+
                 theta_p = json.loads(fam.theta)[p]
                 add("zip", "zip_figure", intervals,
                     {"estimators": tuple(chosen), "theta": theta_p, "level": checks.coverage_level, "n": n,
@@ -202,23 +246,25 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
                     f"for {p} at n = {n} (SE from the observed information), ranked by "
                     "|θ̂ − θ|/SE: the intervals that miss θ are on top, so the height where they "
                     "begin is the coverage. Dashed: nominal level; grey band: estimated coverage "
-                    "± 2 MCSE; vertical line: true θ." + _subsample_note(count, fg.ZIP_MAX_INTERVALS,
+                    "± 2 MCSE; vertical line: true θ." + _subsample_note(at_n, style.ZIP_MAX_INTERVALS,
                     "intervals (evenly spaced ranks); the coverage and its MCSE use all of them")
-                ), param=p, n=n)  # fmt: skip
+                ), param=p, n=n, source=source)  # fmt: skip
         if "mahalanobis_qq" in per_cell and len(fam.params) > 1:
-            t = prepare.mahalanobis_statistics(table, fisher=fam.fisher, params=fam.params)
-            if t.empty:
-                continue
-            count = int(t.groupby(["estimator", "n"]).size().max())
-            add("mahalanobis_qq", "mahalanobis_qq_figure", t, {**pstyles, "df": len(fam.params),
-                "title": f"{head}: " + fg.T_TITLE.format(df=len(fam.params))}, (
+
+            def mahalanobis(fam=fam, family_replicates=family_replicates) -> pd.DataFrame:
+                return prepare.mahalanobis_statistics(family_replicates(), fisher=fam.fisher,
+                                                      params=fam.params)  # fmt: skip
+
+            count = _usable_count(fm, chosen)
+            add("mahalanobis_qq", "mahalanobis_qq_figure", mahalanobis, {**pstyles, "df": len(fam.params),
+                "title": f"{head}: " + style.T_TITLE.format(df=style.subscript(len(fam.params)))}, (
                 f"QQ plots of the Mahalanobis statistic T = n(θ̂ − θ)ᵀI(θ)(θ̂ − θ) against "
-                f"χ²_{len(fam.params)} (dashed: y = x), per n and estimator; I(θ) is the "
-                "per-observation Fisher information recorded in the manifest. An efficient, "
-                "asymptotically normal estimator approaches the line; points beyond the shared "
-                "y-range are drawn as triangles on its edge."
-                + _subsample_note(count, fg.QQ_MAX_POINTS, "order statistics")
-            ))  # fmt: skip
+                f"χ²_{len(fam.params)} (dashed: y = x), one panel per n, every estimator in each "
+                "panel; I(θ) is the per-observation Fisher information recorded in the manifest. "
+                "An efficient, asymptotically normal estimator approaches the line; points beyond "
+                "the shared y-range are drawn as triangles on its edge."
+                + _subsample_note(count, style.QQ_MAX_POINTS, "order statistics per estimator")
+            ), source=source)  # fmt: skip
     return jobs
 
 
@@ -232,7 +278,7 @@ def _metric_job(kind: str, fam: Family, checks, reps: int) -> tuple[str, dict, s
     if kind == "rmse":
         ref = "mle" if "mle" in fam.estimators else fam.estimators[0]
         return "rmse_figure", {"rate": fam.rate, "reference": ref}, (
-            f"RMSE against n on log-log axes. Dashed: slope {fg.rate_text(fam.rate)}, the model's "
+            f"RMSE against n on log-log axes. Dashed: slope {style.rate_text(fam.rate)}, the model's "
             f"rate of convergence, through the {ref} RMSE at the largest n; a consistent "
             "estimator converging at that rate runs parallel to it. Error bars ±2 MCSE."
         )
@@ -506,13 +552,16 @@ _KINDS = "|".join(sorted(FIGURES, key=len, reverse=True))  # "mahalanobis_qq" be
 _OUR_FIGURE = re.compile(rf"^({_KINDS})_.+\.(png|pdf|svg)$")
 
 
-def build(result, formats: Sequence[str] = ("png", "pdf"), *, workers: int | None = None) -> list[Path]:
+def build(result, formats: Sequence[str] | None = None, *, workers: int | None = None) -> list[Path]:
     """Write tables/, figures/, report.md and report.html for ``result``; return the paths.
+
+    ``formats``: figure formats, default the config's ``report.formats``.
 
     Figure files of earlier reports that this one did not write (another ``report.figures``
     selection or other formats) are removed, so the folder matches the report.
     """
     root = Path(result.root)
+    formats = tuple(formats or result.config.report.formats)
     metrics = result.metrics
     verdicts = result.verdicts
     written = tables.write_tables(metrics, verdicts, root / "tables", study=result.config.name)

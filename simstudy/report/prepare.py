@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri
 
 from simstudy.models._base import STATUS_CODES
 from simstudy.models._base import USABLE_STATUSES as _USABLE_CODES
@@ -24,7 +24,10 @@ USABLE_STATUSES = tuple(STATUS_CODES[code] for code in _USABLE_CODES)
 
 def usable(replicates: pd.DataFrame) -> pd.DataFrame:
     """The replicates whose fit is ``ok`` or ``boundary``."""
-    return replicates[replicates["status"].astype(str).isin(USABLE_STATUSES)]
+    status = replicates["status"]
+    if not isinstance(status.dtype, pd.CategoricalDtype):  # categories compare as they are
+        status = status.astype(str)
+    return replicates[status.isin(USABLE_STATUSES).to_numpy()]
 
 
 def family_theta(replicates: pd.DataFrame) -> dict[str, float]:
@@ -50,13 +53,21 @@ def standardized_estimates(replicates: pd.DataFrame, *, inverse_fisher: Mapping[
     theta = family_theta(replicates)
     rows = usable(replicates)
     params = list(params or inverse_fisher)
-    frames = []
-    for p in params:
-        scale = np.sqrt(inverse_fisher[p] / rows["n"].to_numpy(dtype=float))
-        z = (rows[p].to_numpy(dtype=float) - theta[p]) / scale
-        frames.append(pd.DataFrame({"estimator": rows["estimator"].to_numpy(), "n": rows["n"].to_numpy(),
-                                    "param": p, "rep": rows["rep"].to_numpy(), "z": z}))  # fmt: skip
-    out = pd.concat(frames, ignore_index=True)
+    # Every parameter at once: z is a (replications x parameters) array, flattened
+    # parameter by parameter.
+    n = rows["n"].to_numpy()
+    est = rows[params].to_numpy(dtype=float)
+    truth = np.array([theta[p] for p in params])
+    inverse = np.array([inverse_fisher[p] for p in params])
+    z = (est - truth) / np.sqrt(inverse / n.astype(float)[:, None])
+    k = len(params)
+    codes, labels = pd.factorize(rows["estimator"], sort=False)
+    out = pd.DataFrame({
+        "estimator": pd.Categorical.from_codes(np.tile(codes, k), labels.astype(str)),
+        "n": np.tile(n, k),
+        "param": pd.Categorical.from_codes(np.repeat(np.arange(k), len(rows)), params),
+        "rep": np.tile(rows["rep"].to_numpy(), k), "z": z.T.ravel(),
+    })  # fmt: skip
     return out[np.isfinite(out["z"])].reset_index(drop=True)
 
 
@@ -73,7 +84,7 @@ def wald_intervals(replicates: pd.DataFrame, *, param: str, level: float) -> pd.
     se = rows[f"{param}_se"].to_numpy(dtype=float)
     est = rows[param].to_numpy(dtype=float)
     keep = np.isfinite(se) & np.isfinite(est)
-    crit = stats.norm.ppf(0.5 + level / 2.0)
+    crit = float(ndtri(0.5 + level / 2.0))
     frame = pd.DataFrame({
         "estimator": rows["estimator"].to_numpy()[keep], "n": rows["n"].to_numpy()[keep],
         "rep": rows["rep"].to_numpy()[keep], "estimate": est[keep],

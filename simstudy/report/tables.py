@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 
 from simstudy.config import PROPERTIES
-from simstudy.metrics.summarise import JOINT
+from simstudy.report.style import JOINT
 from simstudy.store import atomic_write_text
 
 #: (metric name, column header) of the performance table, in column order.
