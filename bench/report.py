@@ -151,7 +151,7 @@ def _why_study(row):
     share = row["breakdown_share"]
     return (
         f"Engine components (1 thread, scaled to the study): sample {share['sample']:.0%}, fits "
-        f"{share['fits']:.0%}, log-likelihoods {share['loglik']:.0%}: the driver evaluates the "
+        f"{share['fits']:.0%}, log-likelihoods {share['lr_stat']:.0%}: the driver evaluates the "
         "full log-likelihood 1 + E times per replication (Poisson: gammaln per value; gamma: a "
         "log per value, three times), and the fits' passes are those of items 2-3; outside the "
         f"engine (plan, Parquet store, manifest) ~{_time(row['non_engine_s'])}. A scratch copy "
@@ -295,14 +295,14 @@ def _sampling_md(results) -> list[str]:
 
 def _cells_md(results) -> list[str]:
     lines = [("| cell (R × n, 1 thread) | samples/s | sampling rate (item 1) | ratio | "
-             "per replication: sample / fit / loglik ×2 |"), "|---|---|---|---|---|"]
+             "per replication: sample / fit / lr_stat |"), "|---|---|---|---|---|"]
     for r in _ok(_rows(results, "cells")):
         us = r["per_replication_us"]
         lines.append(
             f"| {r['name']} θ = {r['theta']} ({r['replications']:,} × {r['n']:,}) | "
             f"{_spread(r['value'], _rate)} | {_spread(r['anchor'], _rate)} | "
             f"**{r['ratio']:.2f}** | {us['sample']:.1f} / {us['fit']:.1f} / "
-            f"{us['loglik x2']:.1f} µs |"
+            f"{us['lr_stat']:.1f} µs |"
         )
     return lines
 
