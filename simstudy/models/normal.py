@@ -15,6 +15,7 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 
 _LOG_2PI = math.log(2.0 * math.pi)
@@ -30,25 +31,39 @@ def sample(state, theta, design, out):
 
 
 @jit
-def _centered_ss(x, mu):
-    ss = 0.0
-    for v in x:
-        d = v - mu
-        ss += d * d
-    return ss
+def loglik(x, theta):
+    mu, s2 = theta[0], theta[1]
+    _, ss = _reduce.centered_moments(x, mu)
+    return -0.5 * x.size * (_LOG_2PI + np.log(s2)) - ss / (2.0 * s2)
 
 
 @jit
-def loglik(x, theta):
+def suff_stats(x, out):
+    """(n, c, Σ(x-c), Σ(x-c)²) with the shift c = x₁, one pass (the shifted form of Chan,
+    Golub & LeVeque 1983: stable while |x̄ - c| is of the order of the spread, as for a sample
+    value c)."""
+    c = x[0] if x.size > 0 else 0.0
+    out[0] = x.size
+    out[1] = c
+    out[2], out[3] = _reduce.centered_moments(x, c)
+
+
+@jit
+def suff_loglik(stats, theta):
+    """ℓ without -n/2 log 2π: Σ(x-μ)² = Σ(x-c)² - 2(μ-c)Σ(x-c) + n(μ-c)²."""
     mu, s2 = theta[0], theta[1]
-    return -0.5 * x.size * (_LOG_2PI + np.log(s2)) - _centered_ss(x, mu) / (2.0 * s2)
+    n = stats[0]
+    d = mu - stats[1]
+    ss = stats[3] - 2.0 * d * stats[2] + n * d * d
+    return -0.5 * n * np.log(s2) - ss / (2.0 * s2)
 
 
 @jit
 def score(x, theta, out):
     mu, s2 = theta[0], theta[1]
-    out[0] = (x.sum() - x.size * mu) / s2
-    out[1] = -0.5 * x.size / s2 + _centered_ss(x, mu) / (2.0 * s2 * s2)
+    total, ss = _reduce.centered_moments(x, mu)
+    out[0] = total / s2
+    out[1] = -0.5 * x.size / s2 + ss / (2.0 * s2 * s2)
 
 
 @jit
@@ -64,10 +79,11 @@ def fisher(theta, out):
 def _fit_divisor(x, out_theta, out_se, ddof):
     # Two-pass variance (Chan, Golub & LeVeque 1983) for accuracy when |mean| >> sd.
     n = x.size
-    mean = x.sum() / n
-    ss = _centered_ss(x, mean)
+    total, lo, hi = _reduce.total_min_max(x)
+    mean = total / n
+    _, ss = _reduce.centered_moments(x, mean)
     # An exact test for a constant sample: ss alone is rounding noise of x̄ there.
-    if x.min() == x.max() or not ss > 0.0 or n - ddof < 1:
+    if lo == hi or not ss > 0.0 or n - ddof < 1:
         out_theta[0] = mean
         out_theta[1] = np.nan
         out_se[0] = np.nan
@@ -107,6 +123,9 @@ MODEL = Model(
     support="(-inf, inf)",
     sample=sample,
     loglik=loglik,
+    suff_stats=suff_stats,
+    suff_loglik=suff_loglik,
+    n_suff=4,
     score=score,
     fisher=fisher,
     estimators={
