@@ -19,6 +19,9 @@ from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: Redo Σ(x - x̄)² by two passes when n(x̄ - c)² exceeds this × the shifted estimate (at most
+#: ~1.2 decimal digits lost to the shift; P(z² > 16) ≈ 6e-5 for a normal sample value c).
+_SHIFT_REPASS = 16.0
 
 
 @jit
@@ -76,19 +79,35 @@ def fisher(theta, out):
 
 
 @jit
+def _no_variance(mean, out_theta, out_se):
+    """A sample without spread: x̄ is kept, σ² has no MLE."""
+    out_theta[0] = mean
+    out_theta[1] = np.nan
+    out_se[0] = np.nan
+    out_se[1] = np.nan
+    return (NO_MLE, 0)
+
+
+@jit
 def _fit_divisor(x, out_theta, out_se, ddof):
-    # Two-pass variance (Chan, Golub & LeVeque 1983) for accuracy when |mean| >> sd.
     n = x.size
-    total, lo, hi = _reduce.total_min_max(x)
-    mean = total / n
-    _, ss = _reduce.centered_moments(x, mean)
-    # An exact test for a constant sample: ss alone is rounding noise of x̄ there.
-    if lo == hi or not ss > 0.0 or n - ddof < 1:
-        out_theta[0] = mean
-        out_theta[1] = np.nan
-        out_se[0] = np.nan
-        out_se[1] = np.nan
-        return (NO_MLE, 0)
+    # One pass of sums about the first value c (the shifted algorithm of Chan, Golub & LeVeque
+    # 1983, "Algorithms for computing the sample variance"): robust to |x̄| >> sd.
+    c = x[0] if n > 0 else 0.0
+    shifted, sq = _reduce.centered_moments(x, c)
+    mean = c + shifted / n
+    # An exact test for a constant sample (x - c == 0 iff x == c in IEEE arithmetic), not
+    # through ss, which is rounding noise of x̄ there.
+    if not sq > 0.0 or n - ddof < 1:
+        return _no_variance(mean, out_theta, out_se)
+    between = shifted * (shifted / n)  # n(x̄ - c)²
+    ss = sq - between
+    # The shifted form loses about log10(1 + n(x̄ - c)²/ss) digits (same source): when c lies
+    # far out, recompute Σ(x - x̄)² about the mean (two-pass; rare for a sample value c).
+    if between > _SHIFT_REPASS * ss:
+        _, ss = _reduce.centered_moments(x, mean)
+    if not ss > 0.0:
+        return _no_variance(mean, out_theta, out_se)
     s2 = ss / (n - ddof)
     out_theta[0] = mean
     out_theta[1] = s2
