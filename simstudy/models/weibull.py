@@ -134,17 +134,25 @@ def fit_mle(x, out_theta, out_se):
     lo, hi = 0.0, np.inf  # f(lo) > 0 > f(hi): the root lies between
     n_iter = 0
     converged = False
+    log_mean_w = m1 = m2 = 0.0
     while n_iter < WEIBULL_MAX_ITER:
         n_iter += 1
-        f, fprime, _, _, _ = _profile(y, top, mean, k)
+        f, fprime, log_mean_w, m1, m2 = _profile(y, top, mean, k)
         # Newton inside the bracket, else bisection, or doubling k while hi is still open.
         k_new, lo, hi = bracketed_newton_step(k, f, fprime, lo, hi, np.inf, k)
         if abs(k_new - k) <= WEIBULL_RTOL * k_new:
+            # Carry this pass' sums to k_new by a first-order Taylor step instead of another
+            # pass: d log(Σw/n)/dk = m1 and dm1/dk = m2 - m1², so the error is O(Δk²) with
+            # |Δk| <= WEIBULL_RTOL·k, below rounding (m2 moves by O(Δk): only the SEs use it).
+            dk = k_new - k
+            log_mean_w += m1 * dk
+            m1 += (m2 - m1 * m1) * dk
             k = k_new
             converged = True
             break
         k = k_new
-    _, _, log_mean_w, m1, m2 = _profile(y, top, mean, k)
+    if not converged:
+        _, _, log_mean_w, m1, m2 = _profile(y, top, mean, k)
     lam = np.exp(top + log_mean_w / k)
     out_theta[0] = k
     out_theta[1] = lam
