@@ -123,15 +123,15 @@ _FIT_CAUSES = {
     "scipy.stats.gamma.fit is mostly Python overhead whose time swings with the machine's "
     "load (best-of-7 micro-timings gave 9.8-12.6× on this machine while the interleaved "
     "medians gave 5.6-7.4×)",
-    "weibull": "each of ~5 profile passes (and the start) takes a libm exp per value, scalar; "
-    "the observed information now comes from the last profile pass",
+    "weibull": "each of ~4 profile passes (and the start) takes a libm exp per value, scalar; "
+    "the observed information and λ̂ now come from the last profile pass",
     "logistic": "_glm.newton makes one fused pass per iterate (ℓ, score, XᵀWX, max|η|): ~6 "
-    "passes at n = 1000 (the first without exp), each ~9-16 µs: one libm exp (4.3 ns), one "
-    "division and ~50 scalar floating-point operations per row (" + _SCALAR_PASS + "), "
-    "against statsmodels' SIMD NumPy. A polynomial exp (Cody-Waite + Horner) was slower "
-    "(7.9 ns) than libm's table-based one; 12× needs ≤ ~88 µs per fit, about 5 passes: a "
-    "looser NEWTON_TOL (1e-10 instead of 1e-12) would stop one iterate earlier, but at "
-    "~1e-10 relative accuracy of β̂ instead of rounding level",
+    "passes at n = 1000 (the first without exp), ~12 µs each: one libm exp (4.3 ns, in a loop "
+    "of its own), one division and ~50 scalar floating-point operations per row ("
+    + _SCALAR_PASS
+    + "), against statsmodels' SIMD NumPy; a polynomial exp (Cody-Waite + Horner) was slower "
+    "(7.9 ns) than libm's. A looser NEWTON_TOL (1e-10 instead of 1e-12) would stop one "
+    "iterate earlier, at ~1e-10 relative accuracy of β̂ instead of rounding level",
 }
 
 
