@@ -5,8 +5,9 @@ in the same process).
 
 Each cell is also broken into its parts, timed separately per replication with the engine's own
 function pointers (:mod:`bench.loops`): the sample (fresh stream + fill of an L1-resident
-buffer), the fit, and the log-likelihood, which the driver evaluates 1 + E times per
-replication (at θ₀ once, at each estimator's θ̂ for ``lr_stat``).
+buffer), the fit, and ``lr_stat``'s log-likelihoods, which the driver evaluates 1 + E times per
+replication (at θ₀ once, at each estimator's θ̂), from the sufficient statistics computed once
+when the model declares them, else on the sample.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ _POOL = 64  # precomputed samples the fit and log-likelihood timings cycle over
 
 
 def components(model, fits, theta, n, reps, repeats, min_time):
-    """Seconds per replication of: sample, each fit, one log-likelihood (1 thread)."""
+    """Seconds per replication of: sample, each fit, and ``lr_stat`` (the sufficient
+    statistics if any and 1 + E log-likelihoods, as the engine computes it; 1 thread)."""
     theta = np.ascontiguousarray(theta, dtype=np.float64)
+    engine.prepare(model, fits)
     design = model.design_array
     width = n * model.data_width
     pool = np.empty((_POOL, width))
@@ -38,7 +41,9 @@ def components(model, fits, theta, n, reps, repeats, min_time):
                                                theta, design, width, reps)}  # fmt: skip
     for j, fit in enumerate(fits):
         fns[f"fit{j}"] = lambda fit=fit: loops.fit_loop(fit, pool, k, n_se, reps)
-    fns["loglik"] = lambda: loops.loglik_loop(model.loglik, pool, theta, reps)
+    loglik, suff_stats, n_suff = engine.lr_kernels(model)
+    fns["lr_stat"] = lambda: loops.lr_loop(loglik, suff_stats, n_suff, pool, theta, 1 + len(fits),
+                                           reps)  # fmt: skip
     secs = interleaved(fns, repeats, min_time)
     return {name: s.median / reps for name, s in secs.items()}
 
@@ -71,7 +76,7 @@ def run(cfg, kernel_rates=None) -> list[dict]:
             parts = components(model, [fit], theta, n, max(1, reps // 10), cfg.repeats,
                                cfg.min_time)  # fmt: skip
             per_rep = {"sample": parts["sample"], "fit": parts["fit0"],
-                       "loglik x2": 2 * parts["loglik"]}  # fmt: skip
+                       "lr_stat": parts["lr_stat"]}  # fmt: skip
             total = sum(per_rep.values())
             rows.append({
                 "section": "cells", "name": f"{name} mle", "model": name, "status": "ok",

@@ -2,7 +2,7 @@
 what is measured.
 
 The kernels are passed as first-class function pointers with the engine's own signatures
-(:data:`simstudy._jit.SAMPLE_SIG`, ``LOGLIK_SIG``, ``FIT_SIG``), exactly as the engine's driver
+(:data:`simstudy._jit.SAMPLE_SIG`, ``LOGLIK_SIG``, ``FIT_SIG``, ``SUFF_SIG``), exactly as the engine's driver
 receives them: an indirect call per sample, per fit or per log-likelihood, nothing inlined that
 the engine would not inline.
 """
@@ -13,11 +13,12 @@ import numba
 import numpy as np
 
 from simstudy import rng
-from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, jit, jit_sig
+from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, SUFF_SIG, jit, jit_sig
 
 _SAMPLE = numba.types.FunctionType(SAMPLE_SIG)
 _LOGLIK = numba.types.FunctionType(LOGLIK_SIG)
 _FIT = numba.types.FunctionType(FIT_SIG)
+_SUFF = numba.types.FunctionType(SUFF_SIG)
 _F64 = numba.types.float64
 _I64 = numba.types.int64
 _U64 = numba.types.uint64
@@ -79,6 +80,24 @@ def loglik_loop(loglik, data, theta, reps):
     acc = 0.0
     for i in range(reps):
         acc += loglik(data[i % data.shape[0]], theta)
+    return acc
+
+
+@jit_sig(_F64(_LOGLIK, _SUFF, _I64, _MAT, _VEC, _I64, _I64))
+def lr_loop(loglik, suff_stats, n_suff, data, theta, n_evals, reps):
+    """``reps`` replications' ``lr_stat`` work as the engine's driver does it (the arguments of
+    :func:`simstudy.engine.lr_kernels`): the sufficient statistics once if the model has them,
+    then ``n_evals`` (1 + E) log-likelihoods, cycling over the rows of ``data``."""
+    stats = np.empty(max(n_suff, 1))
+    acc = 0.0
+    for i in range(reps):
+        x = data[i % data.shape[0]]
+        d = x
+        if n_suff > 0:
+            suff_stats(x, stats)
+            d = stats
+        for _ in range(n_evals):
+            acc += loglik(d, theta)
     return acc
 
 

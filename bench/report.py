@@ -84,28 +84,26 @@ def _why_sampling(row, raw):
     )
 
 
-#: Profiled causes in the current kernels (simstudy/models/*.py, simstudy/engine.py) and the
-#: result of the fix, measured by `python -m bench --only cells,fits` on a scratch copy of
-#: simstudy with the proposed changes, on this machine on 2026-11-21, in the same minutes as
-#: the current code (which measured 0.65 / 0.49 / 0.49 / 0.59 for the cells and 8.8 µs gamma,
-#: 45 µs weibull, 395 µs logistic fits then).
-_LR_FIX = ("Proposed: the driver computes lr_stat from per-replication sufficient statistics "
-           "(one pass, shared by θ₀ and every θ̂) instead of 1 + E full log-likelihood passes")
+#: Profiled causes in the current kernels (simstudy/models/*.py, simstudy/engine.py), measured
+#: on this 2-core machine under other jobs' load on 2026-11-21 (best-of-7 micro-timings where
+#: stated). Earlier fixes: lr_stat from sufficient statistics, 4-accumulator one-pass sums,
+#: the one-pass gamma MLE with Minka's start, the weibull Hessian from the last profile pass and
+#: one fused pass per GLM Newton iterate (see git log).
+_SCALAR_PASS = (
+    "Numba compiles with LLVM's SLP vectoriser off (NUMBA_SLP_VECTORIZE=0, a process-wide "
+    "setting) and without fast-math (which the RNG's bit-identity and deterministic sums "
+    "forbid), so the 4-accumulator passes run scalar at ~1 value per cycle; with SLP on they "
+    "ran 2× faster in a scratch test"
+)
 _CELL_CAUSES = {
-    "poisson": "poisson.loglik evaluates gammaln(x + 1) (an external SciPy call) for every "
-    "observation, and the driver calls loglik at θ₀ and θ̂ per replication although Σ log x! "
-    "cancels in lr_stat. Scratch copy with the constant dropped and 4-accumulator sums: 1.01. "
-    + _LR_FIX,
-    "normal": "fit + 2 log-likelihoods make 5 serial passes over x (x.sum, _centered_ss, x.min, "
-    "x.max, then _centered_ss per loglik); without reassociation every float reduction runs at "
-    "one add per FP-add latency (~4 cycles; not vectorised). Scratch copy (min/max/sum fused, "
-    "4-accumulator sums): 0.72; the two loglik passes left are what the sufficient-statistics "
-    "lr_stat removes. " + _LR_FIX,
-    "bernoulli": "fit and both log-likelihoods each make an unvectorised pass summing x (one "
-    "add per ~4 cycles) against a variate that costs ~3.5 ns. Scratch copy with 4-accumulator "
-    "sums: 0.89",
-    "exponential": "fit and both log-likelihoods each make an unvectorised pass summing x. "
-    "Scratch copy with 4-accumulator sums: 0.89",
+    "normal": "the fit and lr_stat each make one pass of shifted sums Σ(x - x₁), Σ(x - x₁)² "
+    "(4 floating-point operations per value, ~0.4 µs per 1000 values) against a normal variate "
+    "of ~5 ns. " + _SCALAR_PASS,
+    "bernoulli": "the fit and lr_stat each make one Σx pass against a variate of ~3.5 ns, and "
+    "each replication pays ~0.2 µs of fixed cost per kernel call (stream set-up, calls "
+    "through function pointers). " + _SCALAR_PASS,
+    "exponential": "the fit and lr_stat each make one Σx pass. " + _SCALAR_PASS,
+    "poisson": "the fit and lr_stat each make one Σx pass. " + _SCALAR_PASS,
 }
 
 
@@ -119,26 +117,21 @@ def _why_cell(row):
 
 
 _FIT_CAUSES = {
-    "gamma": "gamma.fit_mle makes 5 passes over x (positivity loop, x.min, x.max, "
-    "_central_moments computing m3/m4 the MLE never uses, _sum_log) and starts Newton from the "
-    "method-of-moments value; each log is a scalar libm call (~5.6 ns/value, where SciPy's one "
-    "np.log pass is SIMD, ~1.3 ns/value) and each Newton step calls SciPy's digamma and "
-    "trigamma externally. Scratch copy (one fused pass: min, max, Σx and Σlog x taken as the "
-    "log of run products kept within [1e-150, 1e150], one log per run; Minka's 2002 start, 4 "
-    "iterations): 3.1 µs per fit instead of 8.8, 10.5× SciPy, 895× the textbook, 0.82× the "
-    "floor (which takes a libm log per value), estimates equal to 1e-14",
-    "weibull": "after converging, weibull.fit_mle re-runs _profile and then _sums (a log and an "
-    "exp per value) although the Hessian's sums follow in closed form from the last profile "
-    "pass (Σz^k = n, Σz^k log z = n(m1 + c), Σz^k log² z = n(m2 + 2c·m1 + c²) with "
-    "c = max log x - log λ̂). Scratch copy (Hessian from the profile sums): 33 µs per fit "
-    "instead of 45, 93×",
-    "logistic": "_glm.newton makes 4 passes over the rows per iteration (total_score, "
-    "information, total_loglik for the step test, _max_abs_eta), each with its own exp (and a "
-    "log1p for the likelihood) per row in scalar libm calls, against statsmodels' SIMD NumPy. "
-    "Scratch copy (one fused pass per iteration returning ℓ, score, XᵀWX and max|η|, reused by "
-    "the next iteration; Σ log(1 + e^{-|η|}) as the log of run products): 139 µs per fit "
-    "instead of 395, 8.4×, estimates equal to 1e-15. What remains is ~7 passes × 1000 rows × "
-    "one scalar libm exp (~7 ns; 12× needs ~90 µs: a SIMD exp or fewer iterations)",
+    "gamma": "gamma.fit_mle makes one fused pass over x (Σx, Σ log x as the logs of run "
+    "products, min, max: ~1.6 µs per 1000 values) and 3-4 Newton steps from Minka's start, "
+    "each calling SciPy's digamma and trigamma through function pointers (~0.3 µs in all); "
+    "scipy.stats.gamma.fit is mostly Python overhead whose time swings with the machine's "
+    "load (best-of-7 micro-timings gave 9.8-12.6× on this machine while the interleaved "
+    "medians gave 5.6-7.4×)",
+    "weibull": "each of ~4 profile passes (and the start) takes a libm exp per value, scalar; "
+    "the observed information and λ̂ now come from the last profile pass",
+    "logistic": "_glm.newton makes one fused pass per iterate (ℓ, score, XᵀWX, max|η|): ~6 "
+    "passes at n = 1000 (the first without exp), ~12 µs each: one libm exp (4.3 ns, in a loop "
+    "of its own), one division and ~50 scalar floating-point operations per row ("
+    + _SCALAR_PASS
+    + "), against statsmodels' SIMD NumPy; a polynomial exp (Cody-Waite + Horner) was slower "
+    "(7.9 ns) than libm's. A looser NEWTON_TOL (1e-10 instead of 1e-12) would stop one "
+    "iterate earlier, at ~1e-10 relative accuracy of β̂ instead of rounding level",
 }
 
 
@@ -151,13 +144,15 @@ def _why_study(row):
     share = row["breakdown_share"]
     return (
         f"Engine components (1 thread, scaled to the study): sample {share['sample']:.0%}, fits "
-        f"{share['fits']:.0%}, log-likelihoods {share['loglik']:.0%}: the driver evaluates the "
-        "full log-likelihood 1 + E times per replication (Poisson: gammaln per value; gamma: a "
-        "log per value, three times), and the fits' passes are those of items 2-3; outside the "
-        f"engine (plan, Parquet store, manifest) ~{_time(row['non_engine_s'])}. A scratch copy "
-        "with the item 2-3 fixes measured 1.53× on 2 threads and 1.32× on 1 thread; the "
-        "remaining log-likelihood share (12%) is what sufficient-statistics lr_stat removes "
-        "(estimated ~1.2× on 1 thread)"
+        f"{share['fits']:.0%}, lr_stat {share['lr_stat']:.0%}; outside the engine (plan, "
+        f"Parquet store, manifest) ~{_time(row['non_engine_s'])}. Left in the engine: the gamma "
+        "cells' fits (mle: one fused pass with a log per run of values; mom: two passes) and "
+        "lr_stat passes, and ~0.2 µs of fixed cost per kernel call and replication (which "
+        "dominates at n ≤ 100). Outside it (store.py / study.py, profiled with cProfile on 2 "
+        "threads): an fsync per written block (~200 blocks, ~0.8 s under load), the Parquet "
+        "writes (~0.5 s), and the manifest re-reading every stored block to verify its checksum "
+        "(~0.3 s). On 2 threads the ratio also carries the other core's load (see the control "
+        "speed-up in item 4)"
     )
 
 
@@ -295,14 +290,14 @@ def _sampling_md(results) -> list[str]:
 
 def _cells_md(results) -> list[str]:
     lines = [("| cell (R × n, 1 thread) | samples/s | sampling rate (item 1) | ratio | "
-             "per replication: sample / fit / loglik ×2 |"), "|---|---|---|---|---|"]
+             "per replication: sample / fit / lr_stat |"), "|---|---|---|---|---|"]
     for r in _ok(_rows(results, "cells")):
         us = r["per_replication_us"]
         lines.append(
             f"| {r['name']} θ = {r['theta']} ({r['replications']:,} × {r['n']:,}) | "
             f"{_spread(r['value'], _rate)} | {_spread(r['anchor'], _rate)} | "
             f"**{r['ratio']:.2f}** | {us['sample']:.1f} / {us['fit']:.1f} / "
-            f"{us['loglik x2']:.1f} µs |"
+            f"{us['lr_stat']:.1f} µs |"
         )
     return lines
 

@@ -10,7 +10,7 @@ replication, one thread, measured on a fraction of R -- divided by the threads; 
 baseline and this probe alternate within every repeat so that they see the same machine load.
 The issue's formula, Σ R·n / item 1's in-kernel rate / threads, is reported next to it.
 
-Where the time goes is measured, not guessed: every cell's sample, fits and log-likelihood are
+Where the time goes is measured, not guessed: every cell's sample, fits and lr_stat are
 timed separately on one thread (:func:`bench.cells.components`) and scaled to the study.
 """
 
@@ -114,12 +114,12 @@ def sampling_probe(plan, reps: int, fraction: float) -> float:
 
 
 def breakdown(config, cfg) -> dict:
-    """Single-thread seconds of the study's sampling, fits and log-likelihoods, per component."""
+    """Single-thread seconds of the study's sampling, fits and lr_stat, per component."""
     from simstudy.config import parse_config
     from simstudy.plan import make_plan
 
     plan = make_plan(parse_config(copy.deepcopy(config)), replications=config["replications"])
-    totals = {"sample": 0.0, "fits": 0.0, "loglik": 0.0}
+    totals = {"sample": 0.0, "fits": 0.0, "lr_stat": 0.0}
     threads = numba.get_num_threads()
     numba.set_num_threads(1)
     try:
@@ -131,7 +131,7 @@ def breakdown(config, cfg) -> dict:
             scale = config["replications"]
             totals["sample"] += scale * parts["sample"]
             totals["fits"] += scale * sum(parts[f"fit{j}"] for j in range(len(fits)))
-            totals["loglik"] += scale * (1 + len(fits)) * parts["loglik"]
+            totals["lr_stat"] += scale * parts["lr_stat"]
     finally:
         numba.set_num_threads(threads)
     return totals

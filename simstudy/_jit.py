@@ -61,8 +61,10 @@ _F64 = numba.types.float64[::1]
 FIT_SIG = numba.types.UniTuple(numba.types.int64, 2)(_F64, _F64, _F64)
 #: sample(stream_state, theta, design, out)
 SAMPLE_SIG = numba.types.void(numba.types.uint64[::1], _F64, _F64, _F64)
-#: loglik(x, theta) -> total log-likelihood
+#: loglik(x, theta) -> total log-likelihood; also suff_loglik(stats, theta)
 LOGLIK_SIG = numba.types.float64(_F64, _F64)
+#: suff_stats(x, out_stats): a replication's sufficient statistics for lr_stat
+SUFF_SIG = numba.types.void(_F64, _F64)
 
 
 def jit(func=None, **extra):

@@ -5,6 +5,11 @@ estimators are passed in as first-class function pointers (signatures in :mod:`s
 so the driver is compiled once per number of estimators and then loaded from Numba's cache:
 adding a model or a plugin estimator never recompiles it.
 
+``lr_stat`` = 2[ℓ(θ̂) - ℓ(θ₀)] needs ℓ at 1 + E points per replication. A model that declares
+sufficient statistics (``suff_stats``, ``suff_loglik``, ``n_suff``; see
+:mod:`simstudy.models._base`) has them computed once per replication and ℓ evaluated from them
+(θ-free terms dropped: they cancel); otherwise ``loglik`` runs on the sample 1 + E times.
+
 Parallelism is over replications only. The replication range is split into chunks; each chunk
 (one thread at a time) owns one sample buffer of n observations and one stream-state buffer, so memory
 is O(threads x n + R x k) and R x n samples are never held. Replication ``r`` always draws from
@@ -19,15 +24,29 @@ import numba
 import numpy as np
 
 from simstudy import rng
-from simstudy._jit import FIT_SIG, LOGLIK_SIG, SAMPLE_SIG, _OPTIONS, ensure_compiled
+from simstudy._jit import (
+    _OPTIONS,
+    FIT_SIG,
+    LOGLIK_SIG,
+    SAMPLE_SIG,
+    SUFF_SIG,
+    ensure_compiled,
+    jit_sig,
+)
 from simstudy.models._base import BOUNDARY, NO_DESIGN, NOT_CONVERGED, OK, se_slots
 
 #: Chunks per thread: > 1 so that cells whose fits vary in cost (Newton) still balance.
 CHUNKS_PER_THREAD = 4
 
 
-def _drive(sample, loglik, fits, key0, key1, rep_start, theta, design, n_values, n_chunks,
-           est, se, lr, status, n_iter):  # fmt: skip
+@jit_sig(SUFF_SIG)
+def no_suff_stats(x, out):
+    """The ``suff_stats`` placeholder of models without sufficient statistics (never called:
+    the driver gets ``n_suff`` = 0 and evaluates ``loglik`` on the sample)."""
+
+
+def _drive(sample, loglik, suff_stats, n_suff, fits, key0, key1, rep_start, theta, design,
+           n_values, n_chunks, est, se, lr, status, n_iter):  # fmt: skip
     n_est = len(fits)
     n_rep = est.shape[1]
     for c in numba.prange(n_chunks):
@@ -35,10 +54,16 @@ def _drive(sample, loglik, fits, key0, key1, rep_start, theta, design, n_values,
         hi = (c + 1) * n_rep // n_chunks
         state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
         x = np.empty(n_values, dtype=np.float64)
+        stats = np.empty(max(n_suff, 1), dtype=np.float64)
         for i in range(lo, hi):
             rng.init_stream(state, key0, key1, rep_start + i, 0)
             sample(state, theta, design, x)
-            ll0 = loglik(x, theta)
+            # ℓ's argument: the sufficient statistics (computed once) or the sample itself.
+            data = x
+            if n_suff > 0:
+                suff_stats(x, stats)
+                data = stats
+            ll0 = loglik(data, theta)
             for j in range(n_est):
                 code, iters = fits[j](x, est[j, i], se[j, i])
                 usable = code == OK or code == BOUNDARY
@@ -50,7 +75,7 @@ def _drive(sample, loglik, fits, key0, key1, rep_start, theta, design, n_values,
                             usable = False
                 status[j, i] = code
                 n_iter[j, i] = iters
-                lr[j, i] = 2.0 * (loglik(x, est[j, i]) - ll0) if usable else np.nan
+                lr[j, i] = 2.0 * (loglik(data, est[j, i]) - ll0) if usable else np.nan
 
 
 _DRIVERS: dict[int, object] = {}
@@ -63,6 +88,8 @@ def _driver(n_estimators: int):
         sig = numba.types.void(
             numba.types.FunctionType(SAMPLE_SIG),
             numba.types.FunctionType(LOGLIK_SIG),
+            numba.types.FunctionType(SUFF_SIG),
+            numba.types.int64,
             numba.types.UniTuple(fit_t, n_estimators),
             numba.types.uint64,
             numba.types.uint64,
@@ -98,9 +125,20 @@ def prepare(model, fits) -> None:
     """Compile (or load from cache) every kernel a cell needs, on the driver, before running."""
     ensure_compiled(model.sample, SAMPLE_SIG)
     ensure_compiled(model.loglik, LOGLIK_SIG)
+    if model.n_suff > 0:
+        ensure_compiled(model.suff_stats, SUFF_SIG)
+        ensure_compiled(model.suff_loglik, LOGLIK_SIG)
     for fit in fits:
         ensure_compiled(fit, FIT_SIG)
     _driver(len(fits))
+
+
+def lr_kernels(model) -> tuple:
+    """(log-likelihood kernel, sufficient-statistics kernel, their count) as the driver takes
+    them: the model's sufficient statistics if it declares them, else ``loglik`` on x."""
+    if model.n_suff > 0:
+        return model.suff_loglik, model.suff_stats, model.n_suff
+    return model.loglik, no_suff_stats, 0
 
 
 def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
@@ -115,7 +153,7 @@ def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
     n_chunks = max(1, min(n_rep, numba.get_num_threads() * CHUNKS_PER_THREAD))
     prepare(model, fits)
     _driver(n_est)(
-        model.sample, model.loglik, tuple(fits),
+        model.sample, *lr_kernels(model), tuple(fits),
         np.uint64(key0), np.uint64(key1), start,
         np.ascontiguousarray(theta, dtype=np.float64), np.ascontiguousarray(design, dtype=np.float64),
         n * model.data_width, n_chunks,

@@ -345,6 +345,30 @@ def test_loglik_matches_scipy(name, theta, kernel_sample):
 
 
 @pytest.mark.parametrize(("name", "theta"), THETA_CASES)
+def test_sufficient_statistics_give_the_loglik_differences(name, theta, kernel_sample):
+    """A model's optional ``suff_stats``/``suff_loglik`` (the engine's ``lr_stat`` route) give
+    ℓ(θ₁) - ℓ(θ₀) as ``loglik`` does, to the rounding of the terms (they drop θ-free terms), and
+    the jitted kernels equal their ``py_func``."""
+    model, theta = _case(name, theta)
+    if model.n_suff == 0:
+        pytest.skip("no sufficient statistics declared: the engine uses loglik on the sample")
+    x = kernel_sample(model, theta, 200, REP_LOGLIK)
+    stats, py_stats = np.empty(model.n_suff), np.empty(model.n_suff)
+    model.suff_stats(x, stats)
+    model.suff_stats.py_func(x, py_stats)
+    np.testing.assert_allclose(py_stats, stats, rtol=1e-12, atol=0)
+    other = theta + 0.5 * _scales(model, theta)
+    full = model.loglik(x, other) - model.loglik(x, theta)
+    from_stats = model.suff_loglik(stats, other) - model.suff_loglik(stats, theta)
+    # Each side rounds terms of size ~|ℓ|: 1e-12·|ℓ| is ~100 ε·|ℓ| for sums of 200 terms.
+    scale = abs(model.loglik(x, theta)) + abs(model.loglik(x, other))
+    assert abs(from_stats - full) <= 1e-12 * scale, (from_stats, full)
+    assert model.suff_loglik.py_func(stats, other) == pytest.approx(
+        model.suff_loglik(stats, other), rel=1e-12
+    )
+
+
+@pytest.mark.parametrize(("name", "theta"), THETA_CASES)
 def test_score_matches_numerical_gradient(name, theta, kernel_sample):
     model, theta = _case(name, theta)
     _require_regular(model)

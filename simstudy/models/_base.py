@@ -20,6 +20,11 @@ Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in dec
 ``fisher(theta, out)``
     per-observation expected information matrix, ``out`` is (k, k) (for a fixed regression
     design, its limit as n grows; ``Model.fisher_at`` gives it at each n).
+``suff_stats(x, out)`` and ``suff_loglik(stats, theta) -> float`` (optional, together)
+    ``out`` (length ``n_suff``) receives sufficient statistics of the sample in one pass, and
+    ``suff_loglik`` is ℓ(θ) from them up to terms free of θ (e.g. Σ log x!), which cancel in
+    ``lr_stat`` = 2[ℓ(θ̂) - ℓ(θ₀)]: the engine then makes one pass over the sample for every
+    θ of a replication instead of a full log-likelihood pass per θ.
 ``fit(x, out_theta, out_se) -> (status, n_iter)``
     an estimator: estimates and their model-based standard errors in declared order, a fit
     status code (:data:`STATUS_CODES`) and the number of iterations (0 for closed forms).
@@ -159,6 +164,11 @@ class Model:
     #: ``fisher_at(theta, n) -> (k, k)``: the per-observation information of a sample of size
     #: n when it depends on n (a fixed regression design); None: ``fisher`` at every n
     fisher_at: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: optional one-pass sufficient statistics for ``lr_stat`` (module docstring); ``n_suff``
+    #: is their count (0: the engine uses ``loglik`` on the sample)
+    suff_stats: Any = None
+    suff_loglik: Any = None
+    n_suff: int = 0
 
     @property
     def design_array(self) -> np.ndarray:

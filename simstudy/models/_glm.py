@@ -9,7 +9,9 @@ Newton-Raphson (= IRLS here) from β = 0 with step halving (the step is halved u
 log-likelihood does not decrease, at most ``MAX_HALVINGS`` times); converged when the Newton
 decrement dᵀg (which is 2 × the predicted log-likelihood gain) falls below ``NEWTON_TOL``·|ℓ|,
 and then takes that last step (quadratic convergence puts it at rounding level);
-at most ``MAX_ITER`` iterations.
+at most ``MAX_ITER`` iterations. Each iterate costs one pass over the rows
+(:func:`fused_pass`: ℓ, score, XᵀWX and max |η| together, one exp per row); the pass at an
+accepted trial point serves the next iteration.
 
 Non-existence of the MLE is detected, not guessed from iteration caps: once the iterates make
 some |η_i| > ``DIVERGENCE_ETA`` (fitted probabilities within 1e-13 of 0 or 1, or a Poisson mean
@@ -26,7 +28,9 @@ import numpy as np
 
 from simstudy._jit import jit
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK
+from simstudy.models._common import fail
 from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
+from simstudy.models._reduce import run_product_step
 from simstudy.special import gammaln
 
 LOGISTIC, POISSON = 0, 1
@@ -164,15 +168,6 @@ def _degenerate_response(x, width, family):
 
 
 @jit
-def fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
-
-
-@jit
 def write_covariance_se(cov, out_se):
     """SEs and correlations (upper triangle, row by row) of a p×p covariance into out_se."""
     p = cov.shape[0]
@@ -186,6 +181,140 @@ def write_covariance_se(cov, out_se):
 
 
 @jit
+def _predictors(x, beta, family, eta, ee):
+    """η_i = x_iᵀβ and e_i (logistic e^{-|η|}, Poisson e^η) of every row into ``eta``,
+    ``ee``. The exp calls get a loop of their own: a call inside the accumulation loop makes
+    the compiler save and restore every live accumulator around it (x86-64 has no
+    callee-saved vector registers), which cost ~40% of the pass."""
+    p = beta.size
+    width = p + 1
+    for i in range(eta.size):
+        row = i * width
+        s = 0.0
+        for j in range(p):
+            s += x[row + 1 + j] * beta[j]
+        eta[i] = s
+        # η = 0 exactly at the start β = 0 (e^0 = 1 exactly): the first pass makes no exp call.
+        if s == 0.0:
+            ee[i] = 1.0
+        elif family == LOGISTIC:
+            ee[i] = np.exp(-abs(s))
+        else:
+            ee[i] = np.exp(s)
+
+
+@jit
+def _add_row(y, eta, e, family, linear, log_sum, run, top):
+    """One row of :func:`fused_pass`: adds ℓ_i (without log(1 + e)) to ``linear``, 1 + e to
+    the run product (``log_sum``, ``run``) and |η| to the maximum ``top``; returns them with
+    the residual y - μ and the weight W (Poisson: μ = e, and ℓ_i has no log term)."""
+    if family == LOGISTIC:
+        inv = 1.0 / (1.0 + e)
+        mu = inv if eta >= 0.0 else e * inv
+        w = e * inv * inv
+        linear += y * eta - max(eta, 0.0)
+        log_sum, run = run_product_step(log_sum, run, 1.0 + e)
+    else:
+        mu = e
+        w = e
+        linear += y * eta - e
+    return linear, log_sum, run, max(top, abs(eta)), y - mu, w
+
+
+@jit
+def fused_pass(x, beta, family, grad, info, eta, ee):
+    """One pass over the rows at β: returns (ℓ without its θ-free terms, max |η|) and writes
+    the score to ``grad`` and XᵀWX to ``info``; ``eta`` and ``ee`` (length n) are scratch.
+
+    Logistic, with e = exp(-|η|): μ = 1/(1+e) (η >= 0) or e/(1+e), W = μ(1-μ) = e/(1+e)² and
+    ℓ_i = yη - max(η, 0) - log(1+e) (the stable forms of McCullagh & Nelder §4.3), with
+    Σ log(1+e) as the log of run products (:func:`simstudy.models._reduce.run_product_step`:
+    one libm log per run instead of a log1p per row; absolute error ~ε per row, below the
+    rounding of ℓ). Poisson: μ = W = e^η, ℓ_i = yη - e^η (-log y! is θ-free).
+    Up to 4 coefficients the sums live in registers (:func:`_fused_pass_small`).
+    """
+    _predictors(x, beta, family, eta, ee)
+    p = beta.size
+    if p <= 4:
+        return _fused_pass_small(x, p, family, grad, info, eta, ee)
+    width = p + 1
+    for a in range(p):
+        grad[a] = 0.0
+        for b in range(p):
+            info[a, b] = 0.0
+    linear = log_sum = top = 0.0
+    run = 1.0  # Π(1 + e) of the current run (see run_product_step)
+    for i in range(eta.size):
+        row = i * width
+        linear, log_sum, run, top, r, w = _add_row(
+            x[row], eta[i], ee[i], family, linear, log_sum, run, top
+        )
+        for a in range(p):
+            xa = x[row + 1 + a]
+            grad[a] += r * xa
+            wxa = w * xa
+            for b in range(a + 1):
+                info[a, b] += wxa * x[row + 1 + b]
+    for a in range(p):
+        for b in range(a):
+            info[b, a] = info[a, b]
+    return linear - (log_sum + np.log(run)), top
+
+
+@jit
+def _fused_pass_small(x, p, family, grad, info, eta, ee):
+    """The accumulation of :func:`fused_pass` for p <= 4 coefficients: the same sums in the
+    same order, held in scalars (the array version keeps XᵀWX in memory, a load and a store
+    per entry and row); absent columns read as 0 and add exact zeros."""
+    width = p + 1
+    g0 = g1 = g2 = g3 = 0.0
+    h00 = h10 = h11 = h20 = h21 = h22 = h30 = h31 = h32 = h33 = 0.0
+    linear = log_sum = top = 0.0
+    run = 1.0  # Π(1 + e) of the current run (see run_product_step)
+    for i in range(eta.size):
+        row = i * width
+        x0 = x[row + 1]
+        x1 = x[row + 2] if p > 1 else 0.0
+        x2 = x[row + 3] if p > 2 else 0.0
+        x3 = x[row + 4] if p > 3 else 0.0
+        linear, log_sum, run, top, r, w = _add_row(
+            x[row], eta[i], ee[i], family, linear, log_sum, run, top
+        )
+        g0 += r * x0
+        g1 += r * x1
+        g2 += r * x2
+        g3 += r * x3
+        w0, w1, w2, w3 = w * x0, w * x1, w * x2, w * x3
+        h00 += w0 * x0
+        h10 += w1 * x0
+        h11 += w1 * x1
+        h20 += w2 * x0
+        h21 += w2 * x1
+        h22 += w2 * x2
+        h30 += w3 * x0
+        h31 += w3 * x1
+        h32 += w3 * x2
+        h33 += w3 * x3
+    g = (g0, g1, g2, g3)
+    h = ((h00, h10, h20, h30), (h10, h11, h21, h31), (h20, h21, h22, h32), (h30, h31, h32, h33))
+    for a in range(p):
+        grad[a] = g[a]
+        for b in range(p):
+            info[a, b] = h[a][b]
+    return linear - (log_sum + np.log(run)), top
+
+
+@jit
+def _log_factorials(x, width):
+    """Σ log y! of the responses: the θ-free part of the Poisson ℓ."""
+    n = x.size // width
+    total = 0.0
+    for i in range(n):
+        total += gammaln(x[i * width] + 1.0)
+    return total
+
+
+@jit
 def newton(x, out_theta, out_se, family):
     """The MLE by Newton-Raphson with step halving (module docstring); (status, n_iter)."""
     p = out_theta.size
@@ -196,13 +325,18 @@ def newton(x, out_theta, out_se, family):
     beta = np.zeros(p)
     trial = np.empty(p)
     grad = np.empty(p)
+    trial_grad = np.empty(p)
     step = np.empty(p)
     info = np.empty((p, p))
+    trial_info = np.empty((p, p))
     chol = np.empty((p, p))
-    ll = total_loglik(x, beta, family)
+    eta = np.empty(n)
+    ee = np.empty(n)
+    # ℓ in full (the stopping rule is relative to |ℓ|); only its θ-dependent part is recomputed.
+    constant = _log_factorials(x, width) if family == POISSON else 0.0
+    ll, _ = fused_pass(x, beta, family, grad, info, eta, ee)
+    ll -= constant
     for it in range(1, MAX_ITER + 1):
-        total_score(x, beta, family, grad)
-        information(x, beta, family, info)
         if not cholesky(info, chol):
             if certified_divergence(x, beta, family):
                 return fail(out_theta, out_se, NO_MLE, it)
@@ -213,22 +347,25 @@ def newton(x, out_theta, out_se, family):
             decrement += step[j] * grad[j]
         if decrement <= NEWTON_TOL * max(1.0, abs(ll)):
             # Take this last, tiny Newton step: convergence is quadratic, so it lands at
-            # rounding level; then the SEs from the information there.
+            # rounding level. The SEs come from the information at β, whose Cholesky factor is
+            # at hand, not from another pass at β + step: the step is below
+            # sqrt(NEWTON_TOL·|ℓ|) in the information norm, so the information (and the SEs)
+            # differ by about that relative to the SE scale, far below the SEs' Monte Carlo
+            # error; R's glm.fit likewise takes the covariance from the last iteration's weights.
             for j in range(p):
                 out_theta[j] = beta[j] + step[j]
-            information(x, out_theta, family, info)
-            if not cholesky(info, chol):
-                return fail(out_theta, out_se, NOT_CONVERGED, it)
             cov = np.empty((p, p))
             cholesky_inverse(chol, cov)
             write_covariance_se(cov, out_se)
             return (OK, it)
         t = 1.0
         improved = False
+        top = 0.0
         for _ in range(MAX_HALVINGS):
             for j in range(p):
                 trial[j] = beta[j] + t * step[j]
-            new_ll = total_loglik(x, trial, family)
+            new_ll, top = fused_pass(x, trial, family, trial_grad, trial_info, eta, ee)
+            new_ll -= constant
             # A halved step must strictly raise ℓ: once t·step is below rounding, trial == β
             # and an equal ℓ would be "accepted" forever.
             if new_ll > ll or (new_ll == ll and t == 1.0):
@@ -247,8 +384,10 @@ def newton(x, out_theta, out_se, family):
                 return (OK, it)
             return fail(out_theta, out_se, NOT_CONVERGED, it)
         beta[:] = trial
+        grad[:] = trial_grad
+        info[:, :] = trial_info
         ll = new_ll
-        if _max_abs_eta(x, beta) > DIVERGENCE_ETA and certified_divergence(x, beta, family):
+        if top > DIVERGENCE_ETA and certified_divergence(x, beta, family):
             return fail(out_theta, out_se, NO_MLE, it)
     return fail(out_theta, out_se, NOT_CONVERGED, MAX_ITER)
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 from simstudy._jit import jit
+from simstudy.models import _reduce
 
 
 @jit
 def central_moments(x):
-    """(x̄, m2, m3, m4): the mean and the central moments with divisor n (two passes)."""
+    """(x̄, m2, m3, m4, min x, max x): the mean and the central moments with divisor n (two
+    passes, the second about x̄: Chan, Golub & LeVeque 1983) and the range, for the exact
+    constant-sample test min == max; x non-empty."""
     n = x.size
-    mean = x.sum() / n
-    m2 = 0.0
-    m3 = 0.0
-    m4 = 0.0
-    for v in x:
-        d = v - mean
-        d2 = d * d
-        m2 += d2
-        m3 += d2 * d
-        m4 += d2 * d2
-    return mean, m2 / n, m3 / n, m4 / n
+    total, lo, hi = _reduce.total_min_max(x)
+    mean = total / n
+    m2, m3, m4 = _reduce.central_moments_3_4(x, mean)
+    return mean, m2 / n, m3 / n, m4 / n, lo, hi

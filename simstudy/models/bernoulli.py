@@ -12,6 +12,7 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import BOUNDARY, OK, UNIT_OPEN, Estimator, Model, Param
 
 
@@ -24,10 +25,7 @@ def sample(state, theta, design, out):
 
 
 @jit
-def loglik(x, theta):
-    p = theta[0]
-    k = x.sum()
-    n = x.size
+def _kernel(k, n, p):
     # xlogy convention 0·log 0 = 0 so that boundary MLEs have a finite log-likelihood.
     total = 0.0
     if k > 0.0:
@@ -38,9 +36,19 @@ def loglik(x, theta):
 
 
 @jit
+def loglik(x, theta):
+    return _kernel(_reduce.total(x), x.size, theta[0])
+
+
+@jit
+def suff_loglik(stats, theta):
+    return _kernel(stats[1], stats[0], theta[0])
+
+
+@jit
 def score(x, theta, out):
     p = theta[0]
-    k = x.sum()
+    k = _reduce.total(x)
     out[0] = k / p - (x.size - k) / (1.0 - p)
 
 
@@ -53,7 +61,7 @@ def fisher(theta, out):
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
-    p = x.sum() / n
+    p = _reduce.total(x) / n
     out_theta[0] = p
     out_se[0] = np.sqrt(p * (1.0 - p) / n)
     if p == 0.0 or p == 1.0:
@@ -71,6 +79,9 @@ MODEL = Model(
     support="{0, 1}",
     sample=sample,
     loglik=loglik,
+    suff_stats=_reduce.count_and_total,
+    suff_loglik=suff_loglik,
+    n_suff=2,
     score=score,
     fisher=fisher,
     estimators={"mle": Estimator("mle", fit_mle, "closed form k/n (binary cross-entropy)")},

@@ -24,7 +24,9 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._common import fail, write_se_2x2
 from simstudy.special import digamma, gammaln, trigamma
 
 BETA_RTOL = 1e-12
@@ -84,29 +86,19 @@ def fisher(theta, out):
     out[1, 1] = trigamma(b) - tab
 
 
-@jit
-def _fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
     # Exact tests: data on or outside the edges of (0, 1), or a constant sample, have no MLE
     # (ℓ is unbounded or the sufficient statistic lies on the boundary of its convex support).
-    if not (x.min() > 0.0 and x.max() < 1.0) or x.min() == x.max():
-        return _fail(out_theta, out_se, NO_MLE, 0)
+    total, lo, hi = _reduce.total_min_max(x)
+    if not (lo > 0.0 and hi < 1.0) or lo == hi:
+        return fail(out_theta, out_se, NO_MLE, 0)
     s1, s2 = _log_sums(x)
     s1 /= n
     s2 /= n
-    mean = x.sum() / n
-    var = 0.0
-    for v in x:
-        var += (v - mean) * (v - mean)
+    mean = total / n
+    _, var = _reduce.centered_moments(x, mean)
     var /= n
     c = mean * (1.0 - mean) / var - 1.0
     a, b = mean * c, (1.0 - mean) * c
@@ -151,11 +143,10 @@ def fit_mle(x, out_theta, out_se):
     out_theta[0] = a
     out_theta[1] = b
     tab = trigamma(a + b)
-    i00, i01, i11 = trigamma(a) - tab, -tab, trigamma(b) - tab
-    det = i00 * i11 - i01 * i01
-    out_se[0] = np.sqrt(i11 / (n * det))
-    out_se[1] = np.sqrt(i00 / (n * det))
-    out_se[2] = -i01 / np.sqrt(i00 * i11)
+    # Total information n·I(a, b) (observed = expected: the Hessian does not depend on x).
+    if not write_se_2x2(n * (trigamma(a) - tab), -n * tab, n * (trigamma(b) - tab), out_se):
+        out_se[0] = np.nan
+        out_se[1] = np.nan
     if not converged:
         return (NOT_CONVERGED, n_iter)
     return (OK, n_iter)

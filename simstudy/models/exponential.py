@@ -7,12 +7,12 @@ MLE λ̂ = n / Σx with observed-information SE λ̂/√n; E[λ̂] = nλ/(n-1) (
 
 from __future__ import annotations
 
-
 import numpy as np
 from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
 
 
@@ -27,12 +27,18 @@ def sample(state, theta, design, out):
 @jit
 def loglik(x, theta):
     lam = theta[0]
-    return x.size * np.log(lam) - lam * x.sum()
+    return x.size * np.log(lam) - lam * _reduce.total(x)
+
+
+@jit
+def suff_loglik(stats, theta):
+    lam = theta[0]
+    return stats[0] * np.log(lam) - lam * stats[1]
 
 
 @jit
 def score(x, theta, out):
-    out[0] = x.size / theta[0] - x.sum()
+    out[0] = x.size / theta[0] - _reduce.total(x)
 
 
 @jit
@@ -42,7 +48,7 @@ def fisher(theta, out):
 
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
-    total = x.sum()
+    total = _reduce.total(x)
     if not total > 0.0:
         out_theta[0] = np.nan
         out_se[0] = np.nan
@@ -57,7 +63,7 @@ def fit_mle(x, out_theta, out_se):
 def fit_unbiased(x, out_theta, out_se):
     # (n-1)/Σx is unbiased because Σx ~ Gamma(n, λ) and E[1/Σx] = λ/(n-1); Var = λ²/(n-2).
     n = x.size
-    total = x.sum()
+    total = _reduce.total(x)
     if not total > 0.0 or n < 3:
         out_theta[0] = np.nan
         out_se[0] = np.nan
@@ -78,6 +84,9 @@ MODEL = Model(
     support="(0, inf)",
     sample=sample,
     loglik=loglik,
+    suff_stats=_reduce.count_and_total,
+    suff_loglik=suff_loglik,
+    n_suff=2,
     score=score,
     fisher=fisher,
     estimators={

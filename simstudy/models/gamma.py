@@ -7,11 +7,14 @@ I(α, β) = [[ψ'(α), -1/β], [-1/β, α/β²]] per observation (the Hessian do
 so observed and expected information coincide).
 
 MLE: β̂ = α̂/x̄, and α̂ solves the profile equation log α - ψ(α) = s, s = log x̄ - mean(log x) > 0
-(Jensen; s = 0 only for a constant sample, where no MLE exists). Newton-Raphson on
-f(α) = log α - ψ(α) - s, f'(α) = 1/α - ψ'(α), started from the method-of-moments α = x̄²/v.
-f is decreasing and convex, so Newton from the left of the root increases monotonically to it;
-a step from the right that would leave (0, inf) is replaced by halving α. Stops when
-|Δα| <= ``GAMMA_RTOL``·α (quadratic convergence: ~4-6 iterations), at most ``GAMMA_MAX_ITER``.
+(Jensen; s = 0 only for a constant sample, where no MLE exists). One pass over x gives Σx,
+Σ log x, min and max (:func:`simstudy.models._reduce.total_log_min_max`). Newton-Raphson on
+f(α) = log α - ψ(α) - s, f'(α) = 1/α - ψ'(α), started from Minka's approximation
+α₀ = (3 - s + sqrt((s - 3)² + 24s))/(12s) (Minka 2002, "Estimating a Gamma distribution",
+§1; within 1.5% of the root). f is decreasing and convex, so Newton from the left of the
+root increases monotonically to it; a step from the right that would leave (0, inf) is replaced
+by halving α. Stops when |Δα| <= ``GAMMA_RTOL``·α (quadratic convergence: ~3-4 iterations), at
+most ``GAMMA_MAX_ITER``.
 
 MoM: α̃ = x̄²/v, β̃ = x̄/v with v = Σ(x-x̄)²/n; its SE is the delta method applied to
 (x̄, v), whose asymptotic covariance is [[μ₂, μ₃], [μ₃, μ₄ - μ₂²]]/n (sample central moments).
@@ -24,8 +27,10 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
-from simstudy.models._sample_stats import central_moments
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._common import fail
+from simstudy.models._sample_stats import central_moments
 from simstudy.special import digamma, gammaln, trigamma
 
 GAMMA_RTOL = 1e-12
@@ -42,26 +47,34 @@ def sample(state, theta, design, out):
 
 
 @jit
-def _sum_log(x):
-    total = 0.0
-    for v in x:
-        total += np.log(v)
-    return total
-
-
-@jit
 def loglik(x, theta):
     a, b = theta[0], theta[1]
     n = x.size
-    return n * (a * np.log(b) - gammaln(a)) + (a - 1.0) * _sum_log(x) - b * x.sum()
+    total, total_log, _, _ = _reduce.total_log_min_max(x)
+    return n * (a * np.log(b) - gammaln(a)) + (a - 1.0) * total_log - b * total
+
+
+@jit
+def suff_stats(x, out):
+    """(n, Σx, Σ log x) in one pass."""
+    out[0] = x.size
+    out[1], out[2], _, _ = _reduce.total_log_min_max(x)
+
+
+@jit
+def suff_loglik(stats, theta):
+    """ℓ without the θ-free -Σ log x."""
+    a, b = theta[0], theta[1]
+    return stats[0] * (a * np.log(b) - gammaln(a)) + a * stats[2] - b * stats[1]
 
 
 @jit
 def score(x, theta, out):
     a, b = theta[0], theta[1]
     n = x.size
-    out[0] = n * (np.log(b) - digamma(a)) + _sum_log(x)
-    out[1] = n * a / b - x.sum()
+    total, total_log, _, _ = _reduce.total_log_min_max(x)
+    out[0] = n * (np.log(b) - digamma(a)) + total_log
+    out[1] = n * a / b - total
 
 
 @jit
@@ -73,32 +86,24 @@ def fisher(theta, out):
     out[1, 1] = a / (b * b)
 
 
-@jit
-def _fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
-    for v in x:
-        if not v > 0.0:
-            return _fail(out_theta, out_se, NO_MLE, 0)
-    # A constant sample has s = 0 exactly in exact arithmetic but ±ε after rounding: test it
-    # exactly (no MLE: the likelihood grows without bound along α/β = x̄).
-    if x.min() == x.max():
-        return _fail(out_theta, out_se, NO_MLE, 0)
-    mean, var, _, _ = central_moments(x)
-    s = np.log(mean) - _sum_log(x) / n
+    total, total_log, lo, hi = _reduce.total_log_min_max(x)
+    # Data outside (0, inf) have no MLE. A constant sample has s = 0 exactly in exact
+    # arithmetic but ±ε after rounding: test it exactly (no MLE: the likelihood grows without
+    # bound along α/β = x̄).
+    if not lo > 0.0 or lo == hi:
+        return fail(out_theta, out_se, NO_MLE, 0)
+    mean = total / n
+    s = np.log(mean) - total_log / n
     if not s > 0.0:
-        return _fail(out_theta, out_se, NO_MLE, 0)
-    a = mean * mean / var
+        return fail(out_theta, out_se, NO_MLE, 0)
+    # Start: Minka (2002), "Estimating a Gamma distribution" (Microsoft Research note), §1's
+    # closed-form approximation to the root of log α - ψ(α) = s, within 1.5% of it.
+    a = (3.0 - s + np.sqrt((s - 3.0) * (s - 3.0) + 24.0 * s)) / (12.0 * s)
     if not (a > 0.0 and np.isfinite(a)):
-        # log α - ψ(α) ≈ 1/(2α) for large α (Stirling), a safe start when v underflows.
+        # log α - ψ(α) ≈ 1/(2α) for large α (Stirling), a safe start when s underflows.
         a = 0.5 / s
     n_iter = 0
     converged = False
@@ -132,9 +137,9 @@ def fit_mle(x, out_theta, out_se):
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
-    mean, m2, m3, m4 = central_moments(x)
-    if x.min() == x.max() or not (m2 > 0.0 and mean > 0.0):
-        return _fail(out_theta, out_se, NO_MLE, 0)
+    mean, m2, m3, m4, lo, hi = central_moments(x)
+    if lo == hi or not (m2 > 0.0 and mean > 0.0):
+        return fail(out_theta, out_se, NO_MLE, 0)
     a = mean * mean / m2
     b = mean / m2
     out_theta[0] = a
@@ -171,6 +176,9 @@ MODEL = Model(
     support="(0, inf)",
     sample=sample,
     loglik=loglik,
+    suff_stats=suff_stats,
+    suff_loglik=suff_loglik,
+    n_suff=3,
     score=score,
     fisher=fisher,
     estimators={

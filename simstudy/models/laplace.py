@@ -33,6 +33,8 @@ from scipy import stats
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._common import fail
+from simstudy.models._sample_stats import central_moments
 
 
 @jit
@@ -83,11 +85,7 @@ def fit_mle(x, out_theta, out_se):
     n = x.size
     # A constant sample has b̂ = 0: the likelihood grows without bound as b -> 0 (exact test).
     if x.min() == x.max():
-        for j in range(out_theta.size):
-            out_theta[j] = np.nan
-        for j in range(out_se.size):
-            out_se[j] = np.nan
-        return (NO_MLE, 0)
+        return fail(out_theta, out_se, NO_MLE, 0)
     mu = np.median(x)
     b = _abs_dev(x, mu) / n
     out_theta[0] = mu
@@ -101,24 +99,9 @@ def fit_mle(x, out_theta, out_se):
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
-    if x.min() == x.max():
-        for j in range(out_theta.size):
-            out_theta[j] = np.nan
-        for j in range(out_se.size):
-            out_se[j] = np.nan
-        return (NO_MLE, 0)
-    mean = x.sum() / n
-    m2 = 0.0
-    m3 = 0.0
-    m4 = 0.0
-    for v in x:
-        d = v - mean
-        m2 += d * d
-        m3 += d * d * d
-        m4 += d * d * d * d
-    m2 /= n
-    m3 /= n
-    m4 /= n
+    mean, m2, m3, m4, lo, hi = central_moments(x)
+    if lo == hi:
+        return fail(out_theta, out_se, NO_MLE, 0)
     b = np.sqrt(0.5 * m2)
     out_theta[0] = mean
     out_theta[1] = b

@@ -20,8 +20,9 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
-from simstudy.models._sample_stats import central_moments
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._common import fail
+from simstudy.models._sample_stats import central_moments
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -72,27 +73,18 @@ def fisher(theta, out):
     out[1, 1] = 1.0 / (2.0 * s2 * s2)
 
 
-@jit
-def _fail(out_theta, out_se, status):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, 0)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
     # A constant sample (tested exactly, not through rounding noise of the variance) or data
     # outside (0, inf) has no MLE: the likelihood grows without bound as σ² -> 0, or is 0.
     if x.min() == x.max() or not x.min() > 0.0:
-        return _fail(out_theta, out_se, NO_MLE)
+        return fail(out_theta, out_se, NO_MLE, 0)
     total, _ = _log_moments(x, 0.0)
     mu = total / n
     _, ss = _log_moments(x, mu)  # two-pass variance (Chan, Golub & LeVeque 1983)
     if not ss > 0.0:
-        return _fail(out_theta, out_se, NO_MLE)
+        return fail(out_theta, out_se, NO_MLE, 0)
     s2 = ss / n
     out_theta[0] = mu
     out_theta[1] = s2
@@ -105,11 +97,9 @@ def fit_mle(x, out_theta, out_se):
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
-    if x.min() == x.max() or not x.min() > 0.0:
-        return _fail(out_theta, out_se, NO_MLE)
-    mean, m2, m3, m4 = central_moments(x)
-    if not m2 > 0.0:
-        return _fail(out_theta, out_se, NO_MLE)
+    mean, m2, m3, m4, lo, hi = central_moments(x)
+    if lo == hi or not lo > 0.0 or not m2 > 0.0:
+        return fail(out_theta, out_se, NO_MLE, 0)
     s2 = np.log1p(m2 / (mean * mean))
     mu = np.log(mean) - 0.5 * s2
     out_theta[0] = mu

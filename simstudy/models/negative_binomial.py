@@ -34,6 +34,7 @@ from scipy import optimize, special, stats
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._common import bracketed_newton_step, fail
 from simstudy.special import digamma, gammaln
 
 NB_RTOL = 1e-12
@@ -118,15 +119,6 @@ def _profile(exceed, n, mean, r):
     return g, r * dg
 
 
-@jit
-def _fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
@@ -135,7 +127,7 @@ def fit_mle(x, out_theta, out_se):
     top = 0.0
     for v in x:
         if not (v >= 0.0 and v == np.floor(v)):
-            return _fail(out_theta, out_se, NO_MLE, 0)  # not a count
+            return fail(out_theta, out_se, NO_MLE, 0)  # not a count
         s += v
         ss += v * v
         top = max(top, v)
@@ -143,7 +135,7 @@ def fit_mle(x, out_theta, out_se):
     # Existence: s² > x̄ with s² = Σx²/n - x̄², i.e. nΣx² - (Σx)² > nΣx: exact for counts
     # whose sums stay below 2**53.
     if x.min() == x.max() or not n * ss - s * s > n * s:
-        return _fail(out_theta, out_se, NO_MLE, 0)
+        return fail(out_theta, out_se, NO_MLE, 0)
     # N_j = #{x > j}, j = 0 .. max - 1, from the counts of each value.
     m = int(top)
     exceed = np.zeros(m + 1, dtype=np.int64)
@@ -164,19 +156,10 @@ def fit_mle(x, out_theta, out_se):
     while n_iter < NB_MAX_ITER:
         n_iter += 1
         g, dg = _profile(exceed, n, mean, np.exp(t))
-        if g > 0.0:
-            lo = t
-        else:
-            hi = t
-        t_new = t - g / dg if dg != 0.0 else np.nan
         # Near the minimum of g beyond the root, g' is tiny and a Newton step can jump
-        # hundreds of units of log r: outside the bracket (or longer than NB_MAX_LOG_STEP while
-        # the bracket is open) the step is a bisection, or a bounded move towards the root.
-        if not (lo < t_new < hi and abs(t_new - t) <= NB_MAX_LOG_STEP):
-            if np.isfinite(lo) and np.isfinite(hi):
-                t_new = 0.5 * (lo + hi)
-            else:
-                t_new = t + NB_MAX_LOG_STEP if g > 0.0 else t - NB_MAX_LOG_STEP
+        # hundreds of units of log r: outside the bracket (or longer than NB_MAX_LOG_STEP) the
+        # step is a bisection, or a bounded move towards the root while the bracket is open.
+        t_new, lo, hi = bracketed_newton_step(t, g, dg, lo, hi, NB_MAX_LOG_STEP, NB_MAX_LOG_STEP)
         if abs(t_new - t) <= NB_RTOL:
             t = t_new
             converged = True

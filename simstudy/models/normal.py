@@ -15,9 +15,13 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 
 _LOG_2PI = math.log(2.0 * math.pi)
+#: Redo Σ(x - x̄)² by two passes when n(x̄ - c)² exceeds this × the shifted estimate (at most
+#: ~1.2 decimal digits lost to the shift; P(z² > 16) ≈ 6e-5 for a normal sample value c).
+_SHIFT_REPASS = 16.0
 
 
 @jit
@@ -30,25 +34,39 @@ def sample(state, theta, design, out):
 
 
 @jit
-def _centered_ss(x, mu):
-    ss = 0.0
-    for v in x:
-        d = v - mu
-        ss += d * d
-    return ss
+def loglik(x, theta):
+    mu, s2 = theta[0], theta[1]
+    _, ss = _reduce.centered_moments(x, mu)
+    return -0.5 * x.size * (_LOG_2PI + np.log(s2)) - ss / (2.0 * s2)
 
 
 @jit
-def loglik(x, theta):
+def suff_stats(x, out):
+    """(n, c, Σ(x-c), Σ(x-c)²) with the shift c = x₁, one pass (the shifted form of Chan,
+    Golub & LeVeque 1983: stable while |x̄ - c| is of the order of the spread, as for a sample
+    value c)."""
+    c = x[0] if x.size > 0 else 0.0
+    out[0] = x.size
+    out[1] = c
+    out[2], out[3] = _reduce.centered_moments(x, c)
+
+
+@jit
+def suff_loglik(stats, theta):
+    """ℓ without -n/2 log 2π: Σ(x-μ)² = Σ(x-c)² - 2(μ-c)Σ(x-c) + n(μ-c)²."""
     mu, s2 = theta[0], theta[1]
-    return -0.5 * x.size * (_LOG_2PI + np.log(s2)) - _centered_ss(x, mu) / (2.0 * s2)
+    n = stats[0]
+    d = mu - stats[1]
+    ss = stats[3] - 2.0 * d * stats[2] + n * d * d
+    return -0.5 * n * np.log(s2) - ss / (2.0 * s2)
 
 
 @jit
 def score(x, theta, out):
     mu, s2 = theta[0], theta[1]
-    out[0] = (x.sum() - x.size * mu) / s2
-    out[1] = -0.5 * x.size / s2 + _centered_ss(x, mu) / (2.0 * s2 * s2)
+    total, ss = _reduce.centered_moments(x, mu)
+    out[0] = total / s2
+    out[1] = -0.5 * x.size / s2 + ss / (2.0 * s2 * s2)
 
 
 @jit
@@ -61,18 +79,35 @@ def fisher(theta, out):
 
 
 @jit
+def _no_variance(mean, out_theta, out_se):
+    """A sample without spread: x̄ is kept, σ² has no MLE."""
+    out_theta[0] = mean
+    out_theta[1] = np.nan
+    out_se[0] = np.nan
+    out_se[1] = np.nan
+    return (NO_MLE, 0)
+
+
+@jit
 def _fit_divisor(x, out_theta, out_se, ddof):
-    # Two-pass variance (Chan, Golub & LeVeque 1983) for accuracy when |mean| >> sd.
     n = x.size
-    mean = x.sum() / n
-    ss = _centered_ss(x, mean)
-    # An exact test for a constant sample: ss alone is rounding noise of x̄ there.
-    if x.min() == x.max() or not ss > 0.0 or n - ddof < 1:
-        out_theta[0] = mean
-        out_theta[1] = np.nan
-        out_se[0] = np.nan
-        out_se[1] = np.nan
-        return (NO_MLE, 0)
+    # One pass of sums about the first value c (the shifted algorithm of Chan, Golub & LeVeque
+    # 1983, "Algorithms for computing the sample variance"): robust to |x̄| >> sd.
+    c = x[0] if n > 0 else 0.0
+    shifted, sq = _reduce.centered_moments(x, c)
+    mean = c + shifted / n
+    # An exact test for a constant sample (x - c == 0 iff x == c in IEEE arithmetic), not
+    # through ss, which is rounding noise of x̄ there.
+    if not sq > 0.0 or n - ddof < 1:
+        return _no_variance(mean, out_theta, out_se)
+    between = shifted * (shifted / n)  # n(x̄ - c)²
+    ss = sq - between
+    # The shifted form loses about log10(1 + n(x̄ - c)²/ss) digits (same source): when c lies
+    # far out, recompute Σ(x - x̄)² about the mean (two-pass; rare for a sample value c).
+    if between > _SHIFT_REPASS * ss:
+        _, ss = _reduce.centered_moments(x, mean)
+    if not ss > 0.0:
+        return _no_variance(mean, out_theta, out_se)
     s2 = ss / (n - ddof)
     out_theta[0] = mean
     out_theta[1] = s2
@@ -107,6 +142,9 @@ MODEL = Model(
     support="(-inf, inf)",
     sample=sample,
     loglik=loglik,
+    suff_stats=suff_stats,
+    suff_loglik=suff_loglik,
+    n_suff=4,
     score=score,
     fisher=fisher,
     estimators={

@@ -12,6 +12,7 @@ from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import BOUNDARY, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import gammaln
 
@@ -24,19 +25,28 @@ def sample(state, theta, design, out):
 
 
 @jit
+def _kernel(total, n, lam):
+    """Σx log λ - nλ, with 0·log 0 = 0 (xlogy) so that the boundary λ̂ = 0 has ℓ = 0."""
+    return (total * np.log(lam) if total > 0.0 else 0.0) - n * lam
+
+
+@jit
 def loglik(x, theta):
-    lam = theta[0]
-    total = 0.0
-    log_lam = np.log(lam)
+    log_factorials = 0.0
     for v in x:
         # log x! = gammaln(x + 1): never log(factorial(x)), which overflows at x = 171.
-        total += v * log_lam - gammaln(v + 1.0)
-    return total - x.size * lam
+        log_factorials += gammaln(v + 1.0)
+    return _kernel(_reduce.total(x), x.size, theta[0]) - log_factorials
+
+
+@jit
+def suff_loglik(stats, theta):
+    return _kernel(stats[1], stats[0], theta[0])
 
 
 @jit
 def score(x, theta, out):
-    out[0] = x.sum() / theta[0] - x.size
+    out[0] = _reduce.total(x) / theta[0] - x.size
 
 
 @jit
@@ -47,7 +57,7 @@ def fisher(theta, out):
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
-    lam = x.sum() / n
+    lam = _reduce.total(x) / n
     out_theta[0] = lam
     out_se[0] = np.sqrt(lam / n)
     if lam == 0.0:
@@ -65,6 +75,9 @@ MODEL = Model(
     support="{0, 1, 2, ...}",
     sample=sample,
     loglik=loglik,
+    suff_stats=_reduce.count_and_total,
+    suff_loglik=suff_loglik,
+    n_suff=2,
     score=score,
     fisher=fisher,
     estimators={"mle": Estimator("mle", fit_mle, "closed form x̄")},

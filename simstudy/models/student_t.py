@@ -32,6 +32,8 @@ from scipy import optimize, special, stats
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._common import fail, write_se_2x2
+from simstudy.models._sample_stats import central_moments
 
 #: The fixed degrees of freedom ν of this model.
 DF = 5.0
@@ -101,20 +103,11 @@ def fisher(theta, out):
     out[1, 1] = 2.0 * DF / ((DF + 3.0) * s2)
 
 
-@jit
-def _fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
     if x.min() == x.max():
-        return _fail(out_theta, out_se, NO_MLE, 0)
+        return fail(out_theta, out_se, NO_MLE, 0)
     mu = np.median(x)
     sigma = np.median(np.abs(x - mu)) / _T_Q75
     if not sigma > 0.0:
@@ -144,7 +137,7 @@ def fit_mle(x, out_theta, out_se):
         sigma_new = np.sqrt(swu2 / sw)
         if not (sigma_new > 0.0 and np.isfinite(sigma_new)):
             # σ collapsing to 0: the likelihood is unbounded (too many tied observations).
-            return _fail(out_theta, out_se, NO_MLE, n_iter)
+            return fail(out_theta, out_se, NO_MLE, n_iter)
         done = abs(mu_new - mu) <= T_RTOL * sigma_new and abs(sigma_new - sigma) <= T_RTOL * sigma_new
         mu, sigma = mu_new, sigma_new
         if done:
@@ -153,36 +146,20 @@ def fit_mle(x, out_theta, out_se):
     out_theta[0] = mu
     out_theta[1] = sigma
     _, _, h00, h01, h11 = _derivatives(x, mu, sigma)
-    a, b, c = -h00, -h01, -h11
-    det = a * c - b * b
-    if not (converged and a > 0.0 and det > 0.0):
+    if not (converged and write_se_2x2(-h00, -h01, -h11, out_se)):
         # Not a strict local maximum (or not reached): no model-based SE.
         out_se[0] = np.nan
         out_se[1] = np.nan
         return (NOT_CONVERGED, n_iter)
-    out_se[0] = np.sqrt(c / det)
-    out_se[1] = np.sqrt(a / det)
-    out_se[2] = -b / np.sqrt(a * c)
     return (OK, n_iter)
 
 
 @fit_kernel
 def fit_mom(x, out_theta, out_se):
     n = x.size
-    if x.min() == x.max():
-        return _fail(out_theta, out_se, NO_MLE, 0)
-    mean = x.sum() / n
-    m2 = 0.0
-    m3 = 0.0
-    m4 = 0.0
-    for v in x:
-        d = v - mean
-        m2 += d * d
-        m3 += d * d * d
-        m4 += d * d * d * d
-    m2 /= n
-    m3 /= n
-    m4 /= n
+    mean, m2, m3, m4, lo, hi = central_moments(x)
+    if lo == hi:
+        return fail(out_theta, out_se, NO_MLE, 0)
     factor = (DF - 2.0) / DF
     sigma = np.sqrt(m2 * factor)
     out_theta[0] = mean

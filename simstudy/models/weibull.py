@@ -16,7 +16,10 @@ Safeguarded Newton-Raphson (Press et al., *Numerical Recipes* 3rd ed. §9.4 ``rt
 of f keeps a bracket, a Newton step leaving it is replaced by bisection; started from the
 log-moment estimate k = π/(√6 sd(log x)) (Var log X = π²/(6k²)); stops when
 |Δk| <= ``WEIBULL_RTOL``·k. The weights use y - max(y) so x^k never overflows.
-SEs and correlation from the inverse observed information (analytic Hessian) at θ̂.
+SEs and correlation from the inverse observed information (analytic Hessian) at θ̂, whose sums
+follow from the last profile pass: with w = e^{k(y - max y)}, c = max y - log λ̂ and the
+weighted moments m1 = Σwd/Σw, m2 = Σwd²/Σw of d = y - max y, z^k = w·n/Σw gives
+Σz^k = n, Σz^k log z = n(m1 + c), Σz^k log² z = n(m2 + 2c·m1 + c²).
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from scipy import optimize, stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._common import bracketed_newton_step, fail, write_se_2x2
 
 WEIBULL_RTOL = 1e-12
 WEIBULL_MAX_ITER = 200
@@ -93,86 +98,76 @@ def fisher(theta, out):
 
 
 @jit
-def _profile(y, top, k):
-    """(f(k), f'(k), log(Σ e^{k(y - top)}/n)) of the profile equation, y = log x."""
+def _profile(y, top, mean, k):
+    """(f(k), f'(k), log(Σw/n), m1, m2) of the profile equation, y = log x, mean = ȳ - top:
+    w = e^{k(y - top)}, m1 and m2 the w-weighted first and second moments of y - top."""
     n = y.size
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
-    mean = 0.0
     for v in y:
         d = v - top
         w = np.exp(k * d)
         s0 += w
         s1 += w * d
         s2 += w * d * d
-        mean += d
-    mean /= n
     m1 = s1 / s0
-    var_w = max(s2 / s0 - m1 * m1, 0.0)
-    return 1.0 / k + mean - m1, -1.0 / (k * k) - var_w, np.log(s0 / n)
-
-
-@jit
-def _fail(out_theta, out_se, status, n_iter):
-    for j in range(out_theta.size):
-        out_theta[j] = np.nan
-    for j in range(out_se.size):
-        out_se[j] = np.nan
-    return (status, n_iter)
+    m2 = s2 / s0
+    var_w = max(m2 - m1 * m1, 0.0)
+    return 1.0 / k + mean - m1, -1.0 / (k * k) - var_w, np.log(s0 / n), m1, m2
 
 
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
-    if not x.min() > 0.0 or x.min() == x.max():
-        return _fail(out_theta, out_se, NO_MLE, 0)
+    _, x_lo, x_hi = _reduce.total_min_max(x)
+    if not x_lo > 0.0 or x_lo == x_hi:
+        return fail(out_theta, out_se, NO_MLE, 0)
     y = np.log(x)
-    top = y.max()
-    mean = y.sum() / n
-    ss = 0.0
-    for v in y:
-        ss += (v - mean) * (v - mean)
+    total, _, top = _reduce.total_min_max(y)
+    mean = total / n
+    _, ss = _reduce.centered_moments(y, mean)
     k = _LOG_SD_TO_SHAPE / np.sqrt(ss / n)
     if not (k > 0.0 and np.isfinite(k)):
-        return _fail(out_theta, out_se, NO_MLE, 0)
+        return fail(out_theta, out_se, NO_MLE, 0)
+    mean -= top
     lo, hi = 0.0, np.inf  # f(lo) > 0 > f(hi): the root lies between
     n_iter = 0
     converged = False
-    log_mean_w = 0.0
+    log_mean_w = m1 = m2 = 0.0
     while n_iter < WEIBULL_MAX_ITER:
         n_iter += 1
-        f, fprime, log_mean_w = _profile(y, top, k)
-        if f > 0.0:
-            lo = k
-        else:
-            hi = k
-        k_new = k - f / fprime
-        if not (lo < k_new < hi):
-            k_new = 0.5 * (lo + hi) if np.isfinite(hi) else 2.0 * k
+        f, fprime, log_mean_w, m1, m2 = _profile(y, top, mean, k)
+        # Newton inside the bracket, else bisection, or doubling k while hi is still open.
+        k_new, lo, hi = bracketed_newton_step(k, f, fprime, lo, hi, np.inf, k)
         if abs(k_new - k) <= WEIBULL_RTOL * k_new:
+            # Carry this pass' sums to k_new by a first-order Taylor step instead of another
+            # pass: d log(Σw/n)/dk = m1 and dm1/dk = m2 - m1², so the error is O(Δk²) with
+            # |Δk| <= WEIBULL_RTOL·k, below rounding (m2 moves by O(Δk): only the SEs use it).
+            dk = k_new - k
+            log_mean_w += m1 * dk
+            m1 += (m2 - m1 * m1) * dk
             k = k_new
             converged = True
             break
         k = k_new
-    _, _, log_mean_w = _profile(y, top, k)
+    if not converged:
+        _, _, log_mean_w, m1, m2 = _profile(y, top, mean, k)
     lam = np.exp(top + log_mean_w / k)
     out_theta[0] = k
     out_theta[1] = lam
-    # Observed information -H at θ̂ (total over the sample), inverted.
-    _, s_pow, s_pow_log, s_pow_log2 = _sums(x, k, lam)
-    h_kk = -n / (k * k) - s_pow_log2
-    h_kl = (s_pow - n) / lam + (k / lam) * s_pow_log
-    h_ll = -(k / (lam * lam)) * (s_pow - n) - (k * k / (lam * lam)) * s_pow
-    a, b, c = -h_kk, -h_kl, -h_ll
-    det = a * c - b * b
-    if not (converged and det > 0.0 and a > 0.0 and np.isfinite(lam)):
+    # Observed information -H at θ̂ (total over the sample) from the last profile pass
+    # (module docstring): Σz^k = n, so the (s_pow - n) terms of H vanish.
+    c = -log_mean_w / k  # max y - log λ̂
+    s_pow_log = n * (m1 + c)
+    s_pow_log2 = n * (m2 + 2.0 * c * m1 + c * c)
+    info_kk = n / (k * k) + s_pow_log2
+    info_kl = -(k / lam) * s_pow_log
+    info_ll = n * k * k / (lam * lam)
+    if not (converged and np.isfinite(lam) and write_se_2x2(info_kk, info_kl, info_ll, out_se)):
         out_se[0] = np.nan
         out_se[1] = np.nan
         return (NOT_CONVERGED, n_iter)
-    out_se[0] = np.sqrt(c / det)
-    out_se[1] = np.sqrt(a / det)
-    out_se[2] = -b / np.sqrt(a * c)
     return (OK, n_iter)
 
 
