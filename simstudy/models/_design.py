@@ -161,6 +161,11 @@ class FixedDesign:
         return [f"b{j}" for j in range(start, start + self.p)]
 
     def encode(self) -> np.ndarray:
+        """The kernel's design array (built once: every block of every cell passes it)."""
+        return self._encoded
+
+    @functools.cached_property
+    def _encoded(self) -> np.ndarray:
         head = [float(self.p), float(self.intercept), float(FIXED), float(self.rows_in_file),
                 float(len(self.columns))]  # fmt: skip
         return np.concatenate([np.array(head), self.matrix.ravel()])
@@ -271,20 +276,19 @@ def covariate_generator(gen: np.random.Generator) -> np.random.Generator:
     return np.random.Generator(np.random.Philox(key=np.array(state["key"], dtype=np.uint64), counter=counter))
 
 
-def design_from_spec(spec, *, base_dir=None) -> "Design | FixedDesign":
+def design_from_spec(spec) -> "Design | FixedDesign":
     """The design of a config's ``design:`` block (or a plain dict; a design passes through):
-    a :class:`FixedDesign` when it names a ``file`` (relative to ``base_dir``, default the
-    working directory), else a random :class:`Design`."""
+    a :class:`FixedDesign` when it names a ``file`` (loading the config made it absolute;
+    a relative path here is relative to the working directory), else a random
+    :class:`Design`."""
     if spec is None:
         return DEFAULT_DESIGN
     if isinstance(spec, (Design, FixedDesign)):
         return spec
     data = spec if isinstance(spec, dict) else spec.model_dump()
     if data.get("file") is not None:
-        path = Path(data["file"]).expanduser()
-        if not path.is_absolute() and base_dir is not None:
-            path = Path(base_dir) / path
-        return read_design_file(path, data.get("columns"), intercept=data.get("intercept", True))
+        return read_design_file(Path(data["file"]).expanduser(), data.get("columns"),
+                                intercept=data.get("intercept", True))  # fmt: skip
     covs = []
     for c in data.get("covariates", ()):
         dist = c["dist"]
@@ -322,6 +326,17 @@ def copy_fixed_rows(design, out, n, width):
         base = 5 + (i % rows) * q
         for j in range(q):
             out[i * width + col + j] = design[base + j]
+
+
+@jit(inline="always")
+def covariate_rows(state, design, out):
+    """Fill the covariate columns of a regression sample buffer ``out`` (rows (y, x...)) and
+    return (p, width, n): the regression sample kernels' common first step."""
+    p = int(design[0])
+    width = p + 1
+    n = out.size // width
+    draw_covariates(state, design, out, n, width)
+    return p, width, n
 
 
 @jit(inline="always")

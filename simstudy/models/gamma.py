@@ -30,7 +30,7 @@ from simstudy._jit import fit_kernel, jit
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.models._common import fail
-from simstudy.models._sample_stats import central_moments
+from simstudy.models._sample_stats import central_moments, moment_delta_se
 from simstudy.special import digamma, gammaln, trigamma
 
 GAMMA_RTOL = 1e-12
@@ -145,16 +145,8 @@ def fit_mom(x, out_theta, out_se):
     out_theta[0] = a
     out_theta[1] = b
     # Delta method: gradients of α = x̄²/v and β = x̄/v with respect to (x̄, v).
-    ga0, ga1 = 2.0 * mean / m2, -mean * mean / (m2 * m2)
-    gb0, gb1 = 1.0 / m2, -mean / (m2 * m2)
-    c00, c01, c11 = m2, m3, m4 - m2 * m2
-    var_a = ga0 * ga0 * c00 + 2.0 * ga0 * ga1 * c01 + ga1 * ga1 * c11
-    var_b = gb0 * gb0 * c00 + 2.0 * gb0 * gb1 * c01 + gb1 * gb1 * c11
-    cov_ab = ga0 * gb0 * c00 + (ga0 * gb1 + ga1 * gb0) * c01 + ga1 * gb1 * c11
-    out_se[0] = np.sqrt(max(var_a, 0.0) / n)
-    out_se[1] = np.sqrt(max(var_b, 0.0) / n)
-    if var_a > 0.0 and var_b > 0.0:
-        out_se[2] = cov_ab / np.sqrt(var_a * var_b)
+    moment_delta_se(n, m2, m3, m4, 2.0 * mean / m2, -mean * mean / (m2 * m2),
+                    1.0 / m2, -mean / (m2 * m2), out_se)  # fmt: skip
     return (OK, 0)
 
 

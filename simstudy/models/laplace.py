@@ -34,7 +34,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail
-from simstudy.models._sample_stats import central_moments
+from simstudy.models._sample_stats import central_moments, moment_delta_se
 
 
 @jit
@@ -105,12 +105,8 @@ def fit_mom(x, out_theta, out_se):
     b = np.sqrt(0.5 * m2)
     out_theta[0] = mean
     out_theta[1] = b
-    # (x̄, v) has asymptotic covariance [[μ₂, μ₃], [μ₃, μ₄ - μ₂²]]/n; db/dv = 1/(4b).
-    out_se[0] = np.sqrt(m2 / n)
-    var_b = max(m4 - m2 * m2, 0.0) / (16.0 * b * b)
-    out_se[1] = np.sqrt(var_b / n)
-    if var_b > 0.0:
-        out_se[2] = (m3 / (4.0 * b)) / np.sqrt(m2 * var_b)
+    # Delta method on (x̄, v): μ̃ = x̄, and db/dv = 1/(4b).
+    moment_delta_se(n, m2, m3, m4, 1.0, 0.0, 0.0, 1.0 / (4.0 * b), out_se)
     return (OK, 0)
 
 

@@ -23,8 +23,8 @@ from simstudy.models._design import (
     DEFAULT_DESIGN,
     FixedDesign,
     covariate_generator,
+    covariate_rows,
     design_from_spec,
-    draw_covariates,
     linear_predictor,
     linear_predictor_numpy,
 )
@@ -35,10 +35,7 @@ _LOG_2PI = math.log(2.0 * math.pi)
 
 @jit
 def sample(state, theta, design, out):
-    p = int(design[0])
-    width = p + 1
-    n = out.size // width
-    draw_covariates(state, design, out, n, width)
+    p, width, n = covariate_rows(state, design, out)
     sigma = np.sqrt(theta[p])
     for i in range(n):
         out[i * width] = linear_predictor(out, i, width, theta) + sigma * rng.standard_normal(state)

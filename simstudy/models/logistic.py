@@ -22,8 +22,8 @@ from simstudy.models import _glm
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
+    covariate_rows,
     design_from_spec,
-    draw_covariates,
     exact_exp,
     linear_predictor,
 )
@@ -36,10 +36,7 @@ GA_RATE, GA_MAX_ITER, GA_TOL = 1.0, 10_000, 1e-8
 
 @jit
 def sample(state, theta, design, out):
-    p = int(design[0])
-    width = p + 1
-    n = out.size // width
-    draw_covariates(state, design, out, n, width)
+    _, width, n = covariate_rows(state, design, out)
     for i in range(n):
         prob = 1.0 / (1.0 + np.exp(-linear_predictor(out, i, width, theta)))
         out[i * width] = 1.0 if rng.next_double(state) < prob else 0.0

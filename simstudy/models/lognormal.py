@@ -22,7 +22,8 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail
-from simstudy.models._sample_stats import central_moments
+from simstudy.models._sample_stats import central_moments, moment_delta_se
+from simstudy.models.normal import fisher as normal_fisher
 
 _LOG_2PI = math.log(2.0 * math.pi)
 
@@ -64,15 +65,6 @@ def score(x, theta, out):
     out[1] = -0.5 * x.size / s2 + ss / (2.0 * s2 * s2)
 
 
-@jit
-def fisher(theta, out):
-    s2 = theta[1]
-    out[0, 0] = 1.0 / s2
-    out[0, 1] = 0.0
-    out[1, 0] = 0.0
-    out[1, 1] = 1.0 / (2.0 * s2 * s2)
-
-
 @fit_kernel
 def fit_mle(x, out_theta, out_se):
     n = x.size
@@ -108,14 +100,7 @@ def fit_mom(x, out_theta, out_se):
     w = mean * mean + m2
     gs0, gs1 = -2.0 * m2 / (mean * w), 1.0 / w
     gm0, gm1 = 1.0 / mean - 0.5 * gs0, -0.5 * gs1
-    c00, c01, c11 = m2, m3, m4 - m2 * m2
-    var_m = gm0 * gm0 * c00 + 2.0 * gm0 * gm1 * c01 + gm1 * gm1 * c11
-    var_s = gs0 * gs0 * c00 + 2.0 * gs0 * gs1 * c01 + gs1 * gs1 * c11
-    cov = gm0 * gs0 * c00 + (gm0 * gs1 + gm1 * gs0) * c01 + gm1 * gs1 * c11
-    out_se[0] = np.sqrt(max(var_m, 0.0) / n)
-    out_se[1] = np.sqrt(max(var_s, 0.0) / n)
-    if var_m > 0.0 and var_s > 0.0:
-        out_se[2] = cov / np.sqrt(var_m * var_s)
+    moment_delta_se(n, m2, m3, m4, gm0, gm1, gs0, gs1, out_se)
     return (OK, 0)
 
 
@@ -138,7 +123,9 @@ MODEL = Model(
     sample=sample,
     loglik=loglik,
     score=score,
-    fisher=fisher,
+    # (μ, σ²) are the normal parameters of log X and the Jacobian 1/x of x -> log x is free of
+    # θ, so the information per observation is the normal model's, diag(1/σ², 1/(2σ⁴)).
+    fisher=normal_fisher,
     estimators={
         "mle": Estimator("mle", fit_mle, "closed form (mean, variance /n) of log x"),
         "mom": Estimator("mom", fit_mom, "method of moments on x; not efficient"),

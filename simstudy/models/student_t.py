@@ -33,7 +33,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail, write_se_2x2
-from simstudy.models._sample_stats import central_moments
+from simstudy.models._sample_stats import central_moments, moment_delta_se
 
 #: The fixed degrees of freedom ν of this model.
 DF = 5.0
@@ -164,13 +164,8 @@ def fit_mom(x, out_theta, out_se):
     sigma = np.sqrt(m2 * factor)
     out_theta[0] = mean
     out_theta[1] = sigma
-    # (x̄, v) has asymptotic covariance [[μ₂, μ₃], [μ₃, μ₄ - μ₂²]]/n; dσ/dv = factor/(2σ).
-    out_se[0] = np.sqrt(m2 / n)
-    g = factor / (2.0 * sigma)
-    var_s = g * g * max(m4 - m2 * m2, 0.0)
-    out_se[1] = np.sqrt(var_s / n)
-    if var_s > 0.0:
-        out_se[2] = g * m3 / np.sqrt(m2 * var_s)
+    # Delta method on (x̄, v): μ̃ = x̄, and dσ/dv = factor/(2σ).
+    moment_delta_se(n, m2, m3, m4, 1.0, 0.0, 0.0, factor / (2.0 * sigma), out_se)
     return (OK, 0)
 
 
