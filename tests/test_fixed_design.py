@@ -113,7 +113,8 @@ def _study(path, **design):
     "content, design, message",
     [
         (None, {}, r"models\[0\]\.design\.file: design file .* does not exist"),
-        ("a,b\n1,x\n2,y\n", {"columns": ["a", "b"]}, r"column 'b' is not numeric"),
+        ("a,b\n1,2\n2,y\n", {"columns": ["a", "b"]},
+         r"column 'b' is not numeric \(data row 2 is 'y'\)"),
         ("a,b\n1,2\n3,\n", {"columns": ["a", "b"]}, r"column 'b', data row 2 is nan"),
         ("a,b\n1,2\n", {"columns": ["a", "c"]}, r"has no column 'c'; its columns are a, b"),
         ("a,b\n", {"columns": ["a", "b"]}, r"has no rows"),

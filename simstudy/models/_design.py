@@ -247,9 +247,11 @@ def _read_design_file(path: str, mtime_ns: int, size: int, columns, intercept: b
         if col.dtype == bool:
             continue
         if not pd.api.types.is_numeric_dtype(col):
+            text = (pd.to_numeric(col, errors="coerce").isna() & col.notna()).to_numpy()
+            row = int(np.argmax(text)) if text.any() else 0
             raise DesignFileError(
-                f"design file {path!r}: column {name!r} is not numeric (e.g. "
-                f"{col.iloc[0]!r}); encode categories as 0/1 columns or drop it with "
+                f"design file {path!r}: column {name!r} is not numeric (data row {row + 1} is "
+                f"{col.iloc[row]!r}); encode categories as 0/1 columns or drop the column with "
                 "'columns: [...]'"
             )
     matrix = frame.to_numpy(dtype=np.float64, copy=True)
