@@ -8,6 +8,7 @@ a subprocess to prove it imports no Numba and changes no stored block.
 from __future__ import annotations
 
 import hashlib
+import io
 import math
 import os
 import re
@@ -368,6 +369,69 @@ def test_save_figure_writes_each_format_deterministically(metrics, tmp_path):
     assert [p.read_bytes() for p in again] == first
     with pytest.raises(ValueError, match="png, pdf, svg"):
         figures.save_figure(fig, tmp_path, "x", formats=("jpg",))
+
+
+def test_png_files_hold_exactly_the_pixels_matplotlib_renders(metrics, tmp_path):
+    from PIL import Image
+
+    fig = figures.bias_figure(metrics, model="exponential")
+    (path,) = figures.save_figure(fig, tmp_path, "bias_x", formats=("png",))
+    reference = io.BytesIO()
+    with figures.figure_style():
+        fig.savefig(reference, format="png", dpi=figures.PNG_DPI, facecolor="white")
+    ours, theirs = Image.open(path), Image.open(reference)
+    assert ours.size == theirs.size and ours.info["dpi"] == pytest.approx(theirs.info["dpi"], abs=0.01)
+    assert np.array_equal(np.asarray(ours), np.asarray(theirs))
+
+
+def test_a_recycled_figure_draws_the_pixels_of_a_new_one(metrics, z_table, gamma_reps, gamma_cell, study):
+    """``simstudy report`` draws each figure on the last one of its kind and geometry
+    (:func:`figures.recycle`): whatever the first figure set must not show in the second."""
+    intervals = prepare.wald_intervals(study.replicates(model="exponential"), param="rate", level=LEVEL)
+    t = prepare.mahalanobis_statistics(gamma_reps, fisher=np.array(gamma_cell["fisher"]),
+                                       params=gamma_cell["params"])  # fmt: skip
+    scaled = metrics.assign(value=metrics["value"] * 3 + 0.01, mcse=metrics["mcse"] * 2)
+    pairs = {  # (first, second): same kind and geometry, different data and options
+        "bias": (lambda: figures.bias_figure(metrics, model="gamma"),
+                 lambda: figures.bias_figure(scaled, model="gamma", title="other")),
+        "n_var (log y, then linear)": (lambda: figures.n_var_figure(metrics, model="gamma", logy=True),
+                                       lambda: figures.n_var_figure(scaled, model="gamma", logy=False)),
+        "efficiency": (lambda: figures.efficiency_figure(metrics, model="gamma", margin=0.1),
+                       lambda: figures.efficiency_figure(metrics, model="gamma")),
+        "qq": (lambda: figures.qq_figure(z_table, param="shape"),
+               lambda: figures.qq_figure(z_table, param="rate", limit=3.0)),
+        "density": (lambda: figures.density_figure(z_table, param="shape", limit=2.0),
+                    lambda: figures.density_figure(z_table, param="rate")),
+        "zip": (lambda: figures.zip_figure(intervals, theta=2.0, level=LEVEL),
+                lambda: figures.zip_figure(intervals, theta=2.0, level=0.9, n=int(intervals["n"].min()))),
+        "mahalanobis": (lambda: figures.mahalanobis_qq_figure(t, df=2),
+                        lambda: figures.mahalanobis_qq_figure(t.assign(T=t["T"] * 1.5), df=2)),
+    }  # fmt: skip
+    for name, (first, second) in pairs.items():
+        figures._SPARE.clear()
+        new = second()
+        expected = figures._png_bytes(new)
+        drawn_first = first()
+        figures._png_bytes(drawn_first)
+        figures.recycle(drawn_first)
+        again = second()
+        assert again is drawn_first, (name, "the spare figure was not reused")
+        assert figures._png_bytes(again) == expected, (name, "a recycled figure shows other pixels")
+        assert len(again.legends) == len(new.legends) == 1
+    figures._SPARE.clear()
+
+
+def test_png_encoder_round_trips_any_rgba_image():
+    from PIL import Image
+
+    from simstudy.report import png
+
+    rgba = np.random.default_rng(7).integers(0, 256, size=(5, 3, 4), dtype=np.uint8)
+    decoded = Image.open(io.BytesIO(png.encode(rgba, 150)))
+    assert decoded.mode == "RGBA" and np.array_equal(np.asarray(decoded), rgba)
+    assert round(decoded.info["dpi"][0]) == 150
+    with pytest.raises(ValueError, match="height, width, 4"):
+        png.encode(rgba[..., :3], 150)
 
 
 def test_figure_stems_are_deterministic_file_names():

@@ -22,8 +22,9 @@ import contextlib
 import io
 import json
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib as mpl
 import numpy as np
@@ -35,7 +36,7 @@ from matplotlib.patches import Patch, StepPatch
 from matplotlib.ticker import FixedLocator, Formatter, FuncFormatter, MaxNLocator, NullLocator
 from scipy.special import gammaincinv, ndtri
 
-from simstudy.report import layout
+from simstudy.report import layout, png
 from simstudy.report.layout import EDGE, GAP
 from simstudy.report.style import (  # noqa: F401 - re-exported: figures.<name> is the public API
     JOINT,
@@ -56,10 +57,6 @@ from simstudy.report.style import (  # noqa: F401 - re-exported: figures.<name> 
 from simstudy.store import atomic_write_bytes
 
 PNG_DPI = 300
-#: zlib level of the PNG files: 3 encodes in about half the time of Pillow's default 6 for
-#: files about a quarter larger (measured on the seed_models figures: 45 -> 22 ms, 64 -> 81 kB
-#: for a two-panel figure).
-PNG_COMPRESS_LEVEL = 3
 #: Horizontal offset between estimators at the same n, in decades of n, so that error bars
 #: do not hide each other.
 DODGE_DECADES = 0.025
@@ -122,11 +119,64 @@ def _styles(styles: Mapping[str, dict] | None, estimators: Iterable[str]) -> dic
 # ---- helpers ----------------------------------------------------------------------------------
 
 
-def _new_figure(nrows: int, ncols: int, **subplot_kw) -> tuple[Figure, np.ndarray]:
-    """A Figure (no layout engine: :func:`_frame` places the panels) with an axes grid."""
-    fig = Figure()
-    FigureCanvasAgg(fig)
-    return fig, fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+#: Figures handed back by :func:`recycle`, at most one per (kind, geometry) key.
+_SPARE: dict[tuple, Figure] = {}
+
+
+def recycle(fig: Figure) -> None:
+    """Hand a saved figure back: the next figure of the same kind and panel geometry is drawn
+    on it, emptied by :func:`_clear`, instead of on new axes. Building the axes and their
+    ticks is about a third of the cost of a figure; the pixels are those of a new figure
+    (tested). ``simstudy report`` recycles every figure once written; a caller who keeps a
+    figure must not recycle it."""
+    key = getattr(fig, "_simstudy_key", None)
+    if key is not None:
+        _SPARE[key] = fig
+
+
+def _clear(fig: Figure) -> None:
+    """Remove what a figure function added to a spare figure of its own kind and geometry,
+    keeping the axes, their ticks and the figure's super-labels (which the function sets
+    again)."""
+    for legend in [*fig.legends]:
+        legend.remove()
+    for ax in fig.axes:
+        for artist in [*ax.lines, *ax.collections, *ax.patches, *ax.texts, *ax.artists, *ax.images]:
+            artist.remove()
+        ax.containers.clear()
+        ax.set_prop_cycle(None)
+        ax.set_title("")
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.set_xscale("linear")
+        ax.set_yscale("linear")
+        ax.grid(False)
+        ax.set_visible(True)
+        ax.relim()
+        ax.set_autoscale_on(True)
+
+
+def _spare_or_new(key: tuple, build: Callable[[], tuple[Figure, Any]]) -> tuple[Figure, Any]:
+    """A recycled figure for ``key``, emptied, or ``build()``'s; with its axes (as built)."""
+    fig = _SPARE.pop(key, None)
+    if fig is not None:
+        _clear(fig)
+        return fig, fig._simstudy_axes
+    fig, axes = build()
+    fig._simstudy_key, fig._simstudy_axes = key, axes
+    return fig, axes
+
+
+def _new_figure(nrows: int, ncols: int, *, kind: str, **subplot_kw) -> tuple[Figure, np.ndarray]:
+    """A Figure (no layout engine: :func:`_frame` places the panels) with an axes grid;
+    ``kind`` names the figure function (a recycled figure only serves its own kind)."""
+
+    def build():
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        return fig, fig.subplots(nrows, ncols, squeeze=False, **subplot_kw)
+
+    return _spare_or_new((kind, nrows, ncols, tuple(sorted(subplot_kw.items()))), build)
 
 
 def _frame(fig: Figure, grid: np.ndarray, panel: tuple[float, float], *, title: str, left: float,
@@ -271,7 +321,7 @@ def _metric_panels(metrics: pd.DataFrame, metric: str, *, model, theta, params, 
     ncols = 2 if len(params) == 4 else min(len(params), 3)
     nrows = math.ceil(len(params) / ncols)
     with figure_style():
-        fig, axes = _new_figure(nrows, ncols)
+        fig, axes = _new_figure(nrows, ncols, kind=metric)
         ns = sorted(int(n) for n in rows["n"].unique())
         handles: dict[str, object] = {}
         for i, ax in enumerate(axes.flat):
@@ -470,33 +520,41 @@ def qq_positions(count: int, max_points: int = QQ_MAX_POINTS, tail: int = TAIL_P
     return np.unique(np.concatenate([np.arange(tail), middle, np.arange(count - tail, count)]))
 
 
-def _grid(table: pd.DataFrame, *, estimators, ns):
+def _grid(table: pd.DataFrame, *, kind: str, estimators, ns):
     """One panel per sample size (every estimator drawn in it, so that they compare at a
     glance), at most :data:`GRID_COLUMNS` per row, all axes shared with tick labels on the
     outer panels only: y on the first column, x on the lowest panel of each column (so a
     panel above an empty slot at the end of the last row keeps them). Returns the figure,
     the grid (an object array, None in the empty slots, which have no axes: an axes costs
-    about ten milliseconds to build and draw), the panels in order, estimators and sizes."""
+    about ten milliseconds to build and draw), the panels in order, estimators and sizes.
+    ``kind`` names the figure function (see :func:`_new_figure`)."""
     estimators = _order(table["estimator"], estimators)
     ns = sorted(int(n) for n in (ns if ns is not None else table["n"].unique()))
     ncols = min(len(ns), GRID_COLUMNS)
     nrows = math.ceil(len(ns) / ncols)
-    fig = Figure()
-    FigureCanvasAgg(fig)
-    spec = fig.add_gridspec(nrows, ncols)
-    grid = np.full((nrows, ncols), None, dtype=object)
-    first = None
-    for k, n in enumerate(ns):
-        r, c = divmod(k, ncols)
-        ax = fig.add_subplot(spec[r, c], sharex=first, sharey=first)
-        first = first or ax
-        grid[r, c] = ax
+
+    def build():
+        fig = Figure()
+        FigureCanvasAgg(fig)
+        spec = fig.add_gridspec(nrows, ncols)
+        grid = np.full((nrows, ncols), None, dtype=object)
+        first = None
+        for k in range(len(ns)):
+            r, c = divmod(k, ncols)
+            ax = fig.add_subplot(spec[r, c], sharex=first, sharey=first)
+            first = first or ax
+            grid[r, c] = ax
+            if k + ncols < len(ns):
+                ax.xaxis.set_tick_params(labelbottom=False)
+            if c:
+                ax.yaxis.set_tick_params(labelleft=False)
+        return fig, grid
+
+    fig, grid = _spare_or_new((kind, "grid", len(ns)), build)
+    axes = [ax for ax in grid.flat if ax is not None]
+    for ax, n in zip(axes, ns):
         ax.set_title(f"n = {n_label(n)}")
-        if k + ncols < len(ns):
-            ax.xaxis.set_tick_params(labelbottom=False)
-        if c:
-            ax.yaxis.set_tick_params(labelleft=False)
-    return fig, grid, [ax for ax in grid.flat if ax is not None], estimators, ns
+    return fig, grid, axes, estimators, ns
 
 
 def _finish_grid(fig: Figure, grid: np.ndarray, *, title: str, xlabel: str, ylabel: str,
@@ -596,7 +654,7 @@ def qq_figure(z_table: pd.DataFrame, *, param: str, estimators: Sequence[str] | 
         raise ValueError(f"no standardized estimates for parameter {param!r}")
     styles = _styles(styles, table["estimator"])
     with figure_style():
-        fig, grid, axes, estimators, ns = _grid(table, estimators=estimators, ns=ns)
+        fig, grid, axes, estimators, ns = _grid(table, kind="qq", estimators=estimators, ns=ns)
         data = _panels(table, estimators, ns, "z")
         count = max(z.size for z in data.values())
         q_max = float(ndtri(1 - 0.5 / max(count, 2)))
@@ -665,7 +723,7 @@ def density_figure(z_table: pd.DataFrame, *, param: str, estimators: Sequence[st
     grid_x = np.linspace(-limit, limit, 201)
     top = float(_normal_pdf(np.zeros(1))[0])
     with figure_style():
-        fig, grid, axes, estimators, ns = _grid(table, estimators=estimators, ns=ns)
+        fig, grid, axes, estimators, ns = _grid(table, kind="density", estimators=estimators, ns=ns)
         data = _panels(table, estimators, ns, "z")
         alpha = 0.45 if len(estimators) == 1 else 0.22
         for ax, n in zip(axes, ns):
@@ -720,7 +778,7 @@ def zip_figure(intervals: pd.DataFrame, *, theta: float, level: float, n: int | 
     with figure_style():
         # Each estimator on its own x scale (centred at θ): an efficient estimator's intervals
         # would otherwise shrink to a line beside a much wider one.
-        fig, axes = _new_figure(1, len(estimators), sharey=True)
+        fig, axes = _new_figure(1, len(estimators), kind="zip", sharey=True)
         for j, est in enumerate(estimators):
             ax = axes[0, j]
             d = table[table["estimator"] == est].sort_values("centile")
@@ -778,7 +836,7 @@ def mahalanobis_qq_figure(t_table: pd.DataFrame, *, df: int, estimators: Sequenc
         raise ValueError("no Mahalanobis statistics to draw")
     styles = _styles(styles, t_table["estimator"])
     with figure_style():
-        fig, grid, axes, estimators, ns = _grid(t_table, estimators=estimators, ns=ns)
+        fig, grid, axes, estimators, ns = _grid(t_table, kind="mahalanobis", estimators=estimators, ns=ns)
         data = _panels(t_table, estimators, ns, "T")
         count = max(t.size for t in data.values())
         q_max = _chi2_quantile(1 - 0.5 / max(count, 2), df)
@@ -821,10 +879,28 @@ def save_figure(fig: Figure, directory: str | Path, stem: str,
     paths = []
     with figure_style():
         for fmt in formats:
-            buffer = io.BytesIO()
-            extra = {"pil_kwargs": {"compress_level": PNG_COMPRESS_LEVEL}} if fmt == "png" else {}
-            fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata[fmt], facecolor="white", **extra)
+            data = _png_bytes(fig) if fmt == "png" else _vector_bytes(fig, fmt, metadata[fmt])
             path = Path(directory) / f"{stem}.{fmt}"
-            atomic_write_bytes(path, buffer.getvalue())
+            atomic_write_bytes(path, data)
             paths.append(path)
     return paths
+
+
+def _vector_bytes(fig: Figure, fmt: str, metadata: dict) -> bytes:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=PNG_DPI, metadata=metadata, facecolor="white")
+    return buffer.getvalue()
+
+
+def _png_bytes(fig: Figure) -> bytes:
+    """The figure rendered by Agg at :data:`PNG_DPI` on white (what ``savefig`` renders),
+    encoded by :mod:`simstudy.report.png` straight from the canvas' buffer."""
+    dpi, face = fig.dpi, fig.get_facecolor()
+    fig.dpi = PNG_DPI
+    fig.set_facecolor("white")
+    try:
+        fig.canvas.draw()
+        return png.encode(np.asarray(fig.canvas.buffer_rgba()), PNG_DPI)
+    finally:
+        fig.dpi = dpi
+        fig.set_facecolor(face)

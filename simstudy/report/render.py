@@ -2,10 +2,10 @@
 
 Three things keep ``simstudy report`` within a few seconds without giving up quality:
 
-- a content key per figure: SHA-256 of the drawing code (``figures.py``, ``style.py``,
-  ``prepare.py``), the plotting library versions, the figure function, its options, the
-  formats and its input: the exact rows of its metrics table, or, for per-replicate figures,
-  the stored result keys it reads (a result key hashes everything its replicates depend on).
+- a content key per figure: SHA-256 of the drawing code (:data:`DRAWING_CODE`), the
+  plotting library versions, the figure function, its options, the formats and its input:
+  the exact rows of its metrics table, or, for per-replicate figures, the stored result keys
+  it reads (a result key hashes everything its replicates depend on).
   ``figures/.render-cache.json`` maps each file stem to its key and the SHA-256 of every file
   written; a figure whose key and files match is not redrawn, and when nothing has to be
   drawn neither matplotlib nor any replicate is loaded. Changing a margin redraws only the
@@ -49,7 +49,7 @@ DEFAULT_COST = 0.12
 GROUP_COST = 0.2
 MAX_WORKERS = 8
 #: Source files whose text is part of every figure's key.
-DRAWING_CODE = ("figures.py", "layout.py", "style.py", "prepare.py")
+DRAWING_CODE = ("figures.py", "layout.py", "png.py", "style.py", "prepare.py")
 PLOTTING_LIBRARIES = ("matplotlib", "seaborn", "numpy", "scipy", "pandas", "pillow", "fonttools")
 
 
@@ -113,7 +113,9 @@ def _draw(job: Job, directory: str, formats: Sequence[str]) -> list[str]:
     from simstudy.report import figures
 
     fig = getattr(figures, job.function)(job.table(), **job.options)
-    return [str(p) for p in figures.save_figure(fig, directory, job.stem, formats)]
+    paths = [str(p) for p in figures.save_figure(fig, directory, job.stem, formats)]
+    figures.recycle(fig)  # the next figure of its kind and geometry is drawn on it
+    return paths
 
 
 def _can_fork() -> bool:
