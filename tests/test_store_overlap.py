@@ -1,5 +1,5 @@
 """Blocks written by the Recorder's background thread while the next block computes: same
-bytes, and errors and interrupts surface in the run."""
+bytes, errors and interrupts surface in the run, and the manifest trusts only what it wrote."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 import simstudy
 from simstudy.executors import _tasks, local
+from simstudy.store import Store
 
 
 def config(name="overlap", replications=80):
@@ -90,3 +91,38 @@ def test_an_interrupt_keeps_the_computed_blocks_and_the_rerun_matches(tmp_path, 
     simstudy.run(config(), out=tmp_path / "b", report=False, block_size=20)
     assert block_bytes(root / "store") == block_bytes(tmp_path / "b" / "overlap" / "store")
 
+
+def test_manifest_reads_back_kept_blocks_only_and_still_catches_a_corrupt_one(tmp_path, monkeypatch):
+    simstudy.run(config(replications=40), out=tmp_path, report=False, block_size=20)
+    root = tmp_path / "overlap"
+    kept = sorted(root.rglob("*.parquet"))
+    victim = kept[0]
+    read = []
+    real_read = Store.read_block
+    real_compute = local.compute_block
+
+    def counting_read(self, path):
+        read.append(path)
+        return real_read(self, path)
+
+    def corrupt_then_compute(task, fits):
+        if victim.read_bytes()[-200:] != b"\0" * 200:
+            # A kept block torn after planning: only the manifest's check can notice it.
+            victim.write_bytes(victim.read_bytes()[:-200] + b"\0" * 200)
+        return real_compute(task, fits)
+
+    monkeypatch.setattr(Store, "read_block", counting_read)
+    monkeypatch.setattr(local, "compute_block", corrupt_then_compute)
+    with pytest.warns(UserWarning, match="unreadable"):
+        result = simstudy.run(config(replications=80), out=tmp_path, report=False, block_size=20)
+    written = set(root.rglob("*.parquet")) - set(kept)
+    assert len(written) == len(kept)
+    assert not written & set(read), "blocks written in this run were read back"
+    assert read.count(victim) == 2  # once when planning, once for the manifest
+    by_cell = {(c["model"], c["n"]): c for c in result.cells}
+    victim_key = victim.parent.name
+    cell = next(c for c in by_cell.values()
+                for e in c["estimators"].values() if e["result_key"] == victim_key)  # fmt: skip
+    assert cell["status"] == "partial"
+    assert next(e for e in cell["estimators"].values()
+                if e["result_key"] == victim_key)["replications"] == 60  # fmt: skip
