@@ -154,10 +154,10 @@ def _why_study(row):
         f"Parquet store, manifest) ~{_time(row['non_engine_s'])}. Left in the engine: the gamma "
         "cells' fits (mle: one fused pass with a log per run of values; mom: two passes) and "
         "lr_stat passes, and ~0.2 µs of fixed cost per kernel call and replication (which "
-        "dominates at n ≤ 100). Outside it (store.py / study.py, profiled with cProfile on 2 "
-        "threads): an fsync per written block (~200 blocks, ~0.8 s under load), the Parquet "
-        "writes (~0.5 s), and the manifest re-reading every stored block to verify its checksum "
-        "(~0.3 s). On 2 threads the ratio also carries the other core's load (see the control "
+        "dominates at n ≤ 100). "
+        # Rows from bench/study.py carry this run's measured account of the non-engine time.
+        + row.get("why_missed", "Outside it: the Parquet store and the manifest")
+        + ". On 2 threads the ratio also carries the other core's load (see the control "
         "speed-up in item 4)"
     )
 

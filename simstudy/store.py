@@ -9,7 +9,9 @@ Every write is atomic (a temporary file in the same folder, then ``os.replace``)
 killed at any instant leaves only complete blocks. Each block carries a SHA-256 of its column
 data in the Parquet metadata; a block that fails to read or to verify is reported and treated
 as missing, so it is recomputed. The store is the truth about what has been computed: a rerun
-lists the blocks and computes only the replication ranges no valid block covers.
+lists the blocks and computes only the replication ranges no valid block covers. A block this
+:class:`Store` wrote itself is not read back to be verified (its checksum was computed from the
+values written) as long as its file is unchanged since (same size and modification time).
 """
 
 from __future__ import annotations
@@ -155,6 +157,8 @@ class Store:
         self.root = Path(root)
         self.blocks_dir = self.root / "store"
         self.corrupt: list[tuple[Path, str]] = []
+        # Blocks written through this Store: path -> (size, mtime_ns) right after the write.
+        self._written: dict[Path, tuple[int, int]] = {}
 
     # ---- blocks --------------------------------------------------------------------------
     def block_path(self, result_key: str, start: int, stop: int) -> Path:
@@ -168,7 +172,20 @@ class Store:
         # No fsync per block (~4 ms each): a block carries its checksum, verified on every
         # read, so one lost or torn by an operating-system crash is found and recomputed.
         atomic_write_bytes(path, sink.getvalue().to_pybytes(), durable=False)
+        stat = path.stat()
+        self._written[path] = (stat.st_size, stat.st_mtime_ns)
         return path
+
+    def _unchanged_since_written(self, path: Path) -> bool:
+        """Whether ``path`` is a block this Store wrote and its file has not changed since."""
+        written = self._written.get(path)
+        if written is None:
+            return False
+        try:
+            stat = path.stat()
+        except OSError:
+            return False
+        return (stat.st_size, stat.st_mtime_ns) == written
 
     def read_block(self, path: Path) -> pa.Table:
         try:
@@ -198,18 +215,27 @@ class Store:
         """Blocks that read and verify; corrupt ones are recorded in ``self.corrupt``."""
         out = []
         for start, stop, path in self.blocks(result_key):
-            try:
-                table = self.read_block(path)
-            except CorruptBlock as exc:
-                self.corrupt.append((path, str(exc)))
-                warnings.warn(f"{path}: {exc}; it will be recomputed", stacklevel=2)
-                continue
-            out.append((start, stop, table))
+            table = self._verified(path)
+            if table is not None:
+                out.append((start, stop, table))
         return out
 
+    def _verified(self, path: Path) -> pa.Table | None:
+        """The block's table if it reads and verifies; else None, recorded and warned about."""
+        try:
+            return self.read_block(path)
+        except CorruptBlock as exc:
+            self.corrupt.append((path, str(exc)))
+            warnings.warn(f"{path}: {exc}; it will be recomputed", stacklevel=3)
+            return None
+
     def missing_ranges(self, result_key: str, replications: int) -> list[tuple[int, int]]:
-        """Sub-ranges of [0, replications) that no valid block covers."""
-        covered = [(a, b) for a, b, _ in self.valid_blocks(result_key)]
+        """Sub-ranges of [0, replications) that no valid block covers. Blocks this Store wrote
+        (unchanged since) count as valid unread; every other block is read and verified."""
+        covered = []
+        for start, stop, path in self.blocks(result_key):
+            if self._unchanged_since_written(path) or self._verified(path) is not None:
+                covered.append((start, stop))
         return subtract_ranges((0, replications), covered)
 
     def read_replicates(self, result_key: str, replications: int) -> pa.Table | None:

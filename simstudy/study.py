@@ -251,11 +251,11 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, executor, force,
     stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
     t0 = time.perf_counter()
     bar = _progress_bar(tasks) if (progress and tasks) else None
-    recorder = Recorder(
-        store, progress=bar.update_task if bar else None, max_fail_rate=cfg.max_fail_rate
-    )
     try:
-        executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
+        # Leaving the Recorder joins its writer thread: every block is on disk past this point.
+        with Recorder(store, progress=bar.update_task if bar else None,
+                      max_fail_rate=cfg.max_fail_rate) as recorder:  # fmt: skip
+            executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
     finally:
         if bar:
             bar.close()

@@ -6,12 +6,16 @@ at most ``block_size`` replications, so one task never recomputes what is stored
 boundaries never change any value: replication r always uses its own random stream.
 
 Whatever computes a block, the process that holds the store records it through one
-:class:`Recorder`: it writes the block, adds the cell's timing and applies ``max_fail_rate``.
+:class:`Recorder`: it adds the cell's timing, applies ``max_fail_rate`` and hands the block to
+one background :class:`BlockWriter` thread, which writes it while the next block computes (the
+engine releases the GIL).
 """
 
 from __future__ import annotations
 
 import itertools
+import queue
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -111,8 +115,74 @@ def compute_block(task: Task, fits) -> tuple[engine.BlockResult, float]:
     return result, time.perf_counter() - t0
 
 
+class BlockWriter:
+    """One background thread that writes replication blocks to the store, in the order given.
+
+    ``put`` waits while ``depth`` blocks are already waiting (so memory stays O(block)) and
+    raises the exception of a write that failed, unchanged; after a failure the remaining
+    blocks are dropped. ``close`` writes every block still waiting, joins the thread and
+    (with ``raise_error``) raises a failed write's exception. Each write is the store's atomic
+    one, so an interrupted run leaves complete blocks only. The thread is not a daemon: an
+    interpreter that exits mid-write lets the write finish or clean up its temporary file.
+    """
+
+    def __init__(self, store: Store, depth: int = 2):
+        self.store = store
+        self._queue: queue.Queue = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._closing = False
+        self._thread: threading.Thread | None = None
+
+    def put(self, task: Task, result: engine.BlockResult) -> None:
+        self.check()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="simstudy-block-writer")
+            self._thread.start()
+        self._queue.put((task, result))
+
+    def check(self) -> None:
+        """Raise the exception of a write that failed (in this thread, message unchanged)."""
+        if self._error is not None:
+            raise self._error
+
+    def close(self, *, raise_error: bool = True) -> None:
+        self._closing = True
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+        if raise_error:
+            self.check()
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=0.5)
+            except queue.Empty:
+                # Closing, or the main thread is gone without closing (interpreter exit).
+                if self._closing or not threading.main_thread().is_alive():
+                    return
+                continue
+            if item is None:
+                return
+            if self._error is not None:
+                continue  # drain, so that put() never blocks on a dead writer
+            task, result = item
+            try:
+                for j, est in enumerate(task.estimators):
+                    self.store.write_block(
+                        est.result_key, task.start, task.stop, block_table(task.cell, result, j)
+                    )
+            except BaseException as exc:  # noqa: BLE001 - re-raised in the recording thread
+                self._error = exc
+
+
 class Recorder:
     """The store's one writer: records finished blocks, per-cell timings and fit failures.
+
+    A context manager: blocks are written by a :class:`BlockWriter` thread while the executor
+    computes the next ones, and leaving the ``with`` block writes the blocks still waiting and
+    joins it (raising a failed write's exception, unless another exception is propagating).
 
     ``timings`` is ``{data_key: {"seconds": s, "replications": r}}``; ``stopped`` is
     ``{data_key: reason}`` for the cells stopped early: once an estimator's share of failed fits
@@ -131,21 +201,29 @@ class Recorder:
         )
         self.stopped: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._writer = BlockWriter(store)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        self._writer.close(raise_error=exc_type is None)
 
     def is_stopped(self, task: Task) -> bool:
         return task.cell.data_key in self.stopped
 
     def record(self, task: Task, result: engine.BlockResult, seconds: float) -> None:
-        """Write the task's blocks (one per estimator) and update timings and failure tallies."""
+        """Queue the task's blocks (one per estimator) for writing and update timings and failure
+        tallies (here, so that a stopped cell is known before its next block is computed)."""
         cell = task.cell
+        self._writer.put(task, result)
         self.timings[cell.data_key]["seconds"] += seconds
         self.timings[cell.data_key]["replications"] += task.stop - task.start
         for j, est in enumerate(task.estimators):
-            self.store.write_block(
-                est.result_key, task.start, task.stop, block_table(cell, result, j)
-            )
             tally = self._failures[(cell.data_key, est.label)]
-            tally[0] += int(np.sum(~np.isin(result.status[j], USABLE_STATUSES)))
+            status = result.status[j]
+            # Failed = neither usable code; two comparisons beat np.isin's setup on small blocks.
+            tally[0] += len(status) - sum(int(np.count_nonzero(status == c)) for c in USABLE_STATUSES)
             tally[1] += task.stop - task.start
             rate = self.max_fail_rate
             if rate is not None and tally[0] > rate * tally[1]:

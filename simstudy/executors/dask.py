@@ -30,8 +30,9 @@ Compilation
 
 Writing
     The driver is the store's only writer: workers return the block's arrays and the driver
-    records each block as its task completes, so a killed driver loses only the blocks in
-    flight and the next run resumes as after a local run. With ``max_fail_rate`` set, a cell's
+    records each block as its task completes (its Recorder's writer thread writes it while the
+    next ones arrive), so a killed driver loses only the blocks in flight and the next run
+    resumes as after a local run. With ``max_fail_rate`` set, a cell's
     blocks are recorded in replication order (a block that finishes early waits for the ones
     before it), so a cell stops after the same block as with the local executor.
 """

@@ -46,7 +46,8 @@ class LocalExecutor:
         return f"{numba.get_num_threads()} threads"
 
     def execute(self, tasks: list[Task], recorder: Recorder, **_context) -> None:
-        """Compute each task in order and record it as soon as it is done."""
+        """Compute each task in order and record it as soon as it is done (the recorder's writer
+        thread writes it while the next task computes)."""
         for task in tasks:
             if recorder.is_stopped(task):
                 recorder.skip(task)
