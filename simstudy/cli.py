@@ -192,9 +192,9 @@ def cmd_report(args) -> int:
             )
     result = StudyResult(args.results_dir)
     if not result.analysis_is_current():
-        # checks changed (or no analysis yet): recompute metrics and verdicts from the stored
-        # replicates, never refitting.
-        result.analyse()
+        # checks changed (or no analysis yet): recompute the verdicts, and the metrics from the
+        # stored replicates if a check they depend on changed; never refitting.
+        result.analyse(reuse_metrics=True)
     written = build_report(result, formats=formats)
     if not args.quiet:
         print(f"wrote {len(written)} files under {result.root} (report.md, report.html, "

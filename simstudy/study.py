@@ -28,6 +28,10 @@ from simstudy.errors import StoreError, StudyConfigError
 from simstudy.models._base import STATUS_CODES
 from simstudy.store import Store, StudyLock, atomic_write_bytes, atomic_write_json, atomic_write_text
 
+#: The ``checks`` fields the metrics table depends on (the coverage level of the Wald
+#: intervals, the ε of P(|θ̂ - θ| > ε), the reference estimator of relative efficiency); the
+#: others (margins, alpha, target_mcse) only decide the verdicts.
+METRIC_CHECKS = ("coverage_level", "epsilon", "reference")
 REPLAY_RECIPE = (
     "numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), "
     "counter=[0, 0, rep, 0])) then the model's NumPy method (see StudyResult.sample)"
@@ -495,24 +499,38 @@ class StudyResult:
             return pd.DataFrame(json.loads(path.read_text())["verdicts"])
         return self.analyse()[1]
 
+    def _stored_checks(self) -> dict[str, Any] | None:
+        """The checks the stored metrics and verdicts were computed with (None: no analysis)."""
+        path = self.root / "verdicts.json"
+        if not (path.is_file() and (self.root / "metrics.parquet").is_file()):
+            return None
+        return json.loads(path.read_text()).get("checks")
+
     def analysis_is_current(self) -> bool:
         """Whether metrics and verdicts on disk were computed with the config's current checks
         (after editing study.yaml's ``checks:``, they are not)."""
-        path = self.root / "verdicts.json"
-        if not (path.is_file() and (self.root / "metrics.parquet").is_file()):
-            return False
-        stored = json.loads(path.read_text()).get("checks")
-        return stored == self.config.checks.model_dump()
+        return self._stored_checks() == self.config.checks.model_dump()
 
-    def analyse(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+    def analyse(self, *, reuse_metrics: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Compute metrics and verdicts from the stored replicates and write them
-        (metrics.parquet/.csv, verdicts.json/.csv). Never samples or fits."""
-        from simstudy.metrics import compute_metrics
+        (metrics.parquet/.csv, verdicts.json/.csv). Never samples or fits.
+
+        ``reuse_metrics``: keep the stored metrics table when the checks it depends on
+        (:data:`METRIC_CHECKS`) are those of the config, and recompute only the verdicts:
+        what ``simstudy report`` does after a margin or ``alpha`` was edited (the stored
+        metrics are those of the stored replicates, as ``simstudy run`` wrote them)."""
         from simstudy.verdicts import all_met, compute_verdicts
 
-        metrics = compute_metrics(self)
+        stored = self._stored_checks() if reuse_metrics else None
+        current = self.config.checks.model_dump()
+        if stored is not None and all(stored.get(k) == current[k] for k in METRIC_CHECKS):
+            metrics = pd.read_parquet(self.root / "metrics.parquet")
+        else:
+            from simstudy.metrics import compute_metrics
+
+            metrics = compute_metrics(self)
+            write_table(self.root / "metrics", metrics)
         verdicts = compute_verdicts(metrics, self.manifest, self.config)
-        write_table(self.root / "metrics", metrics)
         write_csv(self.root / "verdicts.csv", verdicts)
         atomic_write_json(
             self.root / "verdicts.json",

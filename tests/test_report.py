@@ -627,6 +627,52 @@ def test_a_worker_process_draws_the_same_bytes(study, tmp_path):
     assert Path(here).read_bytes() == (tmp_path / "worker" / f"{job.stem}.png").read_bytes()
 
 
+def test_report_after_a_margin_edit_recomputes_verdicts_from_the_stored_metrics(study, tmp_path,
+                                                                                monkeypatch):  # fmt: skip
+    """``simstudy report`` after editing ``checks:``: a margin (or alpha) changes only the
+    verdicts, which follow from the stored metrics without reading a replicate; a check the
+    metrics depend on (the coverage level) recomputes them."""
+    import yaml
+
+    import simstudy.metrics
+    from simstudy.cli import main
+    from simstudy.verdicts import compute_verdicts
+
+    root = tmp_path / study.root.name
+    shutil.copytree(study.root, root)
+    monkeypatch.setenv("SIMSTUDY_REPORT_WORKERS", "1")
+
+    def edit_checks(**changes):
+        data = yaml.safe_load((root / "study.yaml").read_text())
+        data["checks"] = {**data.get("checks", {}), **changes}
+        (root / "study.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+
+    stored_metrics = (root / "metrics.parquet").read_bytes()
+    calls = []
+    real = simstudy.metrics.compute_metrics
+    monkeypatch.setattr(simstudy.metrics, "compute_metrics", lambda *a, **k: calls.append(1) or real(*a, **k))
+    edit_checks(efficiency_margin=0.5, alpha=0.05)
+    assert main(["report", str(root), "--quiet"]) == 0
+    assert calls == [] and (root / "metrics.parquet").read_bytes() == stored_metrics
+    reloaded = simstudy.load(root)
+    assert reloaded.analysis_is_current()
+    expected = compute_verdicts(reloaded.metrics, reloaded.manifest, reloaded.config)
+    pd.testing.assert_frame_equal(reloaded.verdicts, expected, check_dtype=False)
+    efficient = expected[(expected["property"] == "efficient") & (expected["estimator"] == "mom")]
+    assert (efficient["margin"] == 0.5).all() and not efficient.empty
+    before = study.verdicts
+    was = before[(before["property"] == "efficient") & (before["estimator"] == "mom")]
+    # the method of moments (efficiency about 0.6) fails within ±0.1 and passes within ±0.5
+    assert set(was["verdict"]) == {"FAIL"} and set(efficient["verdict"]) == {"PASS"}
+    assert "PASS ✗ (expected fail)" in (root / "tables" / "verdicts.csv").read_text()
+
+    edit_checks(coverage_level=0.8)
+    assert main(["report", str(root), "--quiet"]) == 0
+    assert calls == [1]
+    coverage = simstudy.load(root).metrics.query("metric == 'coverage'")["value"]
+    assert coverage.mean() < study.metrics.query("metric == 'coverage'")["value"].mean() - 0.05
+
+
 def _edit_report(root: Path, section: dict | None = None, **changes) -> None:
     """Rewrite study.yaml's ``report`` section: ``section`` replaces it (None: defaults);
     keyword arguments change single keys."""
