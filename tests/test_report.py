@@ -733,6 +733,7 @@ def test_a_report_from_scratch_writes_every_figure_the_same_with_any_number_of_w
     for workers in (2, 1):  # forked workers, then in-process
         shutil.rmtree(root / "figures", ignore_errors=True)
         written = document.build(result, workers=workers)
+        assert not figures._SPARE  # recycled figures are released once the report is written
         figs = sorted(p for p in written if p.parent.name == "figures")
         assert [p.stem for p in figs] == expected and all(p.suffix == ".png" for p in figs)
         drawn[workers] = {p.name: p.read_bytes() for p in figs}

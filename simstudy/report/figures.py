@@ -134,6 +134,11 @@ def recycle(fig: Figure) -> None:
         _SPARE[key] = fig
 
 
+def release_spares() -> None:
+    """Forget the recycled figures (``simstudy report`` does once every figure is drawn)."""
+    _SPARE.clear()
+
+
 def _clear(fig: Figure) -> None:
     """Remove what a figure function added to a spare figure of its own kind and geometry,
     keeping the axes, their ticks and the figure's super-labels (which the function sets

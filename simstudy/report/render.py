@@ -274,15 +274,19 @@ def render(jobs: Sequence[Job], directory: str | Path, formats: Sequence[str], *
         if missing:
             todo.append((job, missing))
     count = _workers(todo, workers) if todo else 1
-    if count == 1:
-        for job, missing in todo:
-            _draw(job, str(directory), missing)
-    elif _can_fork():
-        for job, missing in _fork_workers(todo, directory, count):
-            _draw(job, str(directory), missing)
-    elif not _run_workers(todo, directory, count):
-        for job, missing in todo:
-            _draw(job, str(directory), missing)
+    try:
+        if count == 1:
+            for job, missing in todo:
+                _draw(job, str(directory), missing)
+        elif _can_fork():
+            for job, missing in _fork_workers(todo, directory, count):
+                _draw(job, str(directory), missing)
+        elif not _run_workers(todo, directory, count):
+            for job, missing in todo:
+                _draw(job, str(directory), missing)
+    finally:
+        if "simstudy.report.figures" in sys.modules:  # imported only if anything was drawn
+            sys.modules["simstudy.report.figures"].release_spares()
     out = {job.stem: [directory / f"{job.stem}.{fmt}" for fmt in formats] for job in jobs}
     new_cache = {
         job.stem: {"key": keys[job.stem], "files": {p.suffix[1:]: _sha(p) for p in out[job.stem]}}
