@@ -1,7 +1,5 @@
 """``python -m simstudy``: the same as the ``simstudy`` console script."""
 
-import sys
+from simstudy.cli import entry
 
-from simstudy.cli import main
-
-sys.exit(main())
+entry()
