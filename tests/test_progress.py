@@ -108,19 +108,21 @@ def test_percent_is_the_share_of_observations_not_of_replications():
 
 
 def test_eta_after_the_first_block_is_the_mean_rate_estimate():
-    p, clock, out = _log(400_000, 4000)
+    # Replication shares differ from observation shares (blocks of n = 33.3 and n = 10,000),
+    # so an ETA in replications would differ.
+    p, clock, out = _log(400_000, 3030)
     clock.t += 50.0  # compilation, before start(): not part of the rate
     p.start()
     clock.t += 3.0
-    p.advance(100_000, 1000)
+    p.advance(100_000, 3000)
     assert p.rate == 100_000 / 3.0
     assert p.eta == 3.0 / 100_000 * (400_000 - 100_000) == 9.0
     assert _lines(out)[-1] == (
-        "progress: 25% (100k/400k observations, 1,000/4,000 replications), 3.0 s elapsed, "
+        "progress: 25% (100k/400k observations, 3,000/3,030 replications), 3.0 s elapsed, "
         "ETA 9.0 s, 33.3k obs/s"
     )
     clock.t += 5.0  # a slower block: the ETA is still elapsed / done x left, no smoothing
-    p.advance(100_000, 1000)
+    p.advance(100_000, 10)
     assert p.eta == 8.0 / 200_000 * 200_000
     assert _lines(out)[-1].endswith(", 8.0 s elapsed, ETA 8.0 s, 25.0k obs/s")
 
@@ -242,6 +244,21 @@ def test_terminal_frames_fit_the_width_and_keep_the_numbers(monkeypatch):
     assert all(" obs/s, " in f and " elapsed, ETA " in f for f in frames)
     bars = {len(m.group(0)) for f in frames if (m := re.search(r"\|[^|]*\|", f))}
     assert len(bars) == 1  # the bar keeps its width
+
+
+def test_terminal_bar_only_shrinks_as_the_numbers_widen(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
+    clock, out = FakeClock(), io.StringIO()
+    p = Progress(4_000_000, 4000, stream=out, is_terminal=True, clock=clock, mininterval=0)
+    p.start()
+    for k in range(40):  # fast blocks, then slow ones: elapsed and ETA change format
+        clock.t += 0.2 if k < 20 else 30.0
+        p.advance(100_000, 100)
+    p.close()
+    widths = [len(m.group(0)) for f in _frames(out) if (m := re.search(r"\|[^|]*\|", f))]
+    assert len(widths) == 42
+    assert widths == sorted(widths, reverse=True)
+    assert len(set(widths)) <= 3
 
 
 def test_mode_follows_isatty_unless_told():
