@@ -1,8 +1,9 @@
 """The one place that owns Numba's options.
 
-Every kernel in simstudy is compiled through :func:`jit` (lazy, cached) or :func:`jit_sig`
-(eager, one explicit signature, used for functions that are passed as first-class function
-pointers into the engine's driver). ``cache=True`` keeps compile time a one-off cost per machine;
+Every kernel in simstudy is compiled through :func:`jit` (lazy, cached), :func:`fit_kernel`
+(lazy, cached, one pinned signature: the estimators the engine's driver takes as first-class
+function pointers) or :func:`jit_sig` (eager, one explicit signature). Importing a model
+compiles nothing: kernels are compiled, or loaded from the cache, when first used. ``cache=True`` keeps compile time a one-off cost per machine;
 ``error_model="numpy"`` lets a division by zero give inf/nan, which the fit status codes report,
 instead of raising inside a parallel loop. Fast-math is never enabled: the random variates must
 be bit-identical to NumPy's, which depends on IEEE ``exp``/``log``.
@@ -16,7 +17,9 @@ import warnings
 from pathlib import Path
 
 import numba
+from numba.core import sigutils
 from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.core.registry import CPUDispatcher
 
 # First-class function types (function pointers passed to the driver) are stable in practice
 # for the plain (array, array, array) -> tuple signatures used here; the warning is noise.
@@ -80,14 +83,32 @@ def jit_sig(signature, **extra):
     return numba.njit(signature, **{**_OPTIONS, **extra})
 
 
-def fit_kernel(func):
-    """Decorator of built-in estimators: compiled for :data:`FIT_SIG` exactly.
+class FitDispatcher(CPUDispatcher):
+    """A lazily compiled estimator kernel whose one signature is :data:`FIT_SIG`.
 
-    A fit first compiled by a Python call would get an inferred return type such as
-    ``Tuple(int64, Literal[int](0))``, which the driver cannot take as a ``FIT_SIG`` function
-    pointer; the explicit signature pins it.
+    Nothing is compiled or loaded from the cache until the kernel is first used (by the engine,
+    or called from Python), so that listing models or validating a study touches no machine
+    code. A plain lazy dispatcher called from Python would compile an inferred return type such
+    as ``UniTuple(Literal[int](0) x 2)``, which the driver cannot take as a ``FIT_SIG`` function
+    pointer; here a call with ``FIT_SIG``'s argument types compiles ``FIT_SIG`` itself.
     """
-    return jit_sig(FIT_SIG)(func)
+
+    def compile(self, sig):
+        args, return_type = sigutils.normalize_signature(sig)
+        if return_type is None and tuple(args) == tuple(FIT_SIG.args):
+            sig = FIT_SIG
+        return super().compile(sig)
+
+
+def fit_kernel(func):
+    """Decorator of built-in estimators: a cached :class:`FitDispatcher` (compiled on first
+    use, for :data:`FIT_SIG`)."""
+    options = {k: v for k, v in _OPTIONS.items() if k != "cache"}
+    dispatcher = FitDispatcher(
+        py_func=func, locals={}, targetoptions={**options, "nopython": True, "boundscheck": None}
+    )
+    dispatcher.enable_caching()
+    return dispatcher
 
 
 def ensure_compiled(dispatcher, signature) -> None:
@@ -97,13 +118,23 @@ def ensure_compiled(dispatcher, signature) -> None:
         dispatcher.compile(signature)
 
 
+#: Plugin kernels re-wrapped by :func:`as_fit_kernel`, by the id of the user's dispatcher.
+_REWRAPPED: dict[int, tuple[object, object]] = {}
+
+
 def as_fit_kernel(dispatcher):
-    """``dispatcher`` compiled for :data:`FIT_SIG`, re-wrapped (uncached) when an earlier
-    Python call left it with an inferred return type the driver cannot use."""
+    """``dispatcher`` compiled for :data:`FIT_SIG` (compiling or loading it if needed), or a
+    re-wrapped (uncached) copy when an earlier Python call left it with an inferred return type
+    the driver cannot use; the same copy for every later call."""
+    if id(dispatcher) in _REWRAPPED:
+        return _REWRAPPED[id(dispatcher)][1]
     ensure_compiled(dispatcher, FIT_SIG)
     (overload,) = [
         cres for args, cres in dispatcher.overloads.items() if args == tuple(FIT_SIG.args)
     ]
     if overload.signature.return_type == FIT_SIG.return_type:
         return dispatcher
-    return numba.njit(FIT_SIG, **{**_OPTIONS, "cache": False})(dispatcher.py_func)
+    copy = numba.njit(FIT_SIG, **{**_OPTIONS, "cache": False})(dispatcher.py_func)
+    # The original is kept alive with its copy, so that its id is never reused.
+    _REWRAPPED[id(dispatcher)] = (dispatcher, copy)
+    return copy

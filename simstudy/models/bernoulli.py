@@ -8,12 +8,14 @@ SE sqrt(p̂(1-p̂)/n). p̂ = 0 or 1 is a valid MLE on the domain's edge: status 
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import BOUNDARY, OK, UNIT_OPEN, Estimator, Model, Param
+
+stats = lazy_import("scipy.stats")
 
 
 @jit

@@ -20,14 +20,16 @@ correlation come from (n I(θ̂))⁻¹.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.models._common import fail, write_se_2x2
 from simstudy.special import digamma, gammaln, trigamma
+
+stats = lazy_import("scipy.stats")
 
 BETA_RTOL = 1e-12
 BETA_MAX_ITER = 100

@@ -23,10 +23,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import (
     BOUNDARY,
     NO_MLE,
@@ -37,6 +37,8 @@ from simstudy.models._base import (
     ModelError,
     Param,
 )
+
+stats = lazy_import("scipy.stats")
 
 #: Number of categories.
 K = 3

@@ -34,11 +34,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NOT_CONVERGED, OK, REAL, Estimator, Model, Param
+
+optimize = lazy_import("scipy.optimize")
+stats = lazy_import("scipy.stats")
 
 CAUCHY_RTOL = 1e-12
 CAUCHY_MAX_ITER = 100

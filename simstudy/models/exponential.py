@@ -8,12 +8,14 @@ MLE λ̂ = n / Σx with observed-information SE λ̂/√n; E[λ̂] = nλ/(n-1) (
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
+
+stats = lazy_import("scipy.stats")
 
 
 @jit

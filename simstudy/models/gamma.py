@@ -23,15 +23,17 @@ MoM: α̃ = x̄²/v, β̃ = x̄/v with v = Σ(x-x̄)²/n; its SE is the delta me
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 from simstudy.special import digamma, gammaln, trigamma
+
+stats = lazy_import("scipy.stats")
 
 GAMMA_RTOL = 1e-12
 GAMMA_MAX_ITER = 100

@@ -28,13 +28,15 @@ observed-information SEs) are skipped, with ``differentiable_reason``. The model
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
+
+stats = lazy_import("scipy.stats")
 
 
 @jit

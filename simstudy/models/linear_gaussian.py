@@ -14,10 +14,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._design import (
     DEFAULT_DESIGN,
@@ -29,6 +29,8 @@ from simstudy.models._design import (
     linear_predictor_numpy,
 )
 from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
+
+stats = lazy_import("scipy.stats")
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

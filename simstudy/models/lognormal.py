@@ -16,14 +16,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 from simstudy.models.normal import fisher as normal_fisher
+
+stats = lazy_import("scipy.stats")
 
 _LOG_2PI = math.log(2.0 * math.pi)
 

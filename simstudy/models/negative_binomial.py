@@ -29,13 +29,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.models._common import bracketed_newton_step, fail
 from simstudy.special import digamma, gammaln
+
+optimize = lazy_import("scipy.optimize")
+stats = lazy_import("scipy.stats")
 
 NB_RTOL = 1e-12
 NB_MAX_ITER = 200

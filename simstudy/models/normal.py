@@ -11,12 +11,14 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+
+stats = lazy_import("scipy.stats")
 
 _LOG_2PI = math.log(2.0 * math.pi)
 #: Redo Σ(x - x̄)² by two passes when n(x̄ - c)² exceeds this × the shifted estimate (at most

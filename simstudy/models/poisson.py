@@ -8,13 +8,15 @@ score = Σx/λ - n;  I(λ) = 1/λ;  MLE λ̂ = x̄ (unbiased, variance λ/n at t
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import BOUNDARY, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import gammaln
+
+stats = lazy_import("scipy.stats")
 
 
 @jit

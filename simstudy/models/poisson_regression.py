@@ -8,10 +8,10 @@ The per-observation information E[e^η x xᵀ] is a cached Monte Carlo average o
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _glm
 from simstudy.models._base import Model
 from simstudy.models._design import (
@@ -21,6 +21,8 @@ from simstudy.models._design import (
     exact_exp,
     linear_predictor,
 )
+
+stats = lazy_import("scipy.stats")
 
 FAMILY = _glm.POISSON
 GA_RATE, GA_MAX_ITER, GA_TOL = 0.1, 10_000, 1e-8

@@ -27,13 +27,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, special, stats
+from scipy import special
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, REAL, Estimator, Model, Param
 from simstudy.models._common import fail, write_se_2x2
 from simstudy.models._sample_stats import central_moments, moment_delta_se
+
+optimize = lazy_import("scipy.optimize")
+stats = lazy_import("scipy.stats")
 
 #: The fixed degrees of freedom ν of this model.
 DF = 5.0
@@ -43,7 +47,7 @@ T_MAX_ITER = 2000
 _LOG_NORM = float(special.gammaln((DF + 1.0) / 2.0) - special.gammaln(DF / 2.0)
                   - 0.5 * math.log(DF * math.pi))  # fmt: skip
 #: t_ν quantile at 3/4: MAD / this is a consistent start for σ
-_T_Q75 = float(stats.t.ppf(0.75, DF))
+_T_Q75 = float(special.stdtrit(DF, 0.75))
 
 
 @jit

@@ -18,11 +18,13 @@ Tags: ``regular: false`` (the harness skips the efficiency and normality verdict
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
+
+stats = lazy_import("scipy.stats")
 
 
 @jit

@@ -27,13 +27,16 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import optimize, stats
 
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
+from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
 from simstudy.models._common import bracketed_newton_step, fail, write_se_2x2
+
+optimize = lazy_import("scipy.optimize")
+stats = lazy_import("scipy.stats")
 
 WEIBULL_RTOL = 1e-12
 WEIBULL_MAX_ITER = 200
