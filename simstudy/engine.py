@@ -30,6 +30,7 @@ from simstudy._jit import (
     LOGLIK_SIG,
     SAMPLE_SIG,
     SUFF_SIG,
+    as_fit_kernel,
     ensure_compiled,
     jit_sig,
 )
@@ -66,15 +67,9 @@ def _drive(sample, loglik, suff_stats, n_suff, fits, key0, key1, rep_start, thet
             ll0 = loglik(data, theta)
             for j in range(n_est):
                 code, iters = fits[j](x, est[j, i], se[j, i])
-                usable = code == OK or code == BOUNDARY
-                if usable:
-                    for q in range(est.shape[2]):
-                        if not np.isfinite(est[j, i, q]):
-                            # An "ok" fit with a non-finite estimate did not converge.
-                            code = NOT_CONVERGED
-                            usable = False
                 status[j, i] = code
                 n_iter[j, i] = iters
+                usable = code == OK or code == BOUNDARY
                 lr[j, i] = 2.0 * (loglik(data, est[j, i]) - ll0) if usable else np.nan
 
 
@@ -119,18 +114,31 @@ class BlockResult:
     lr_stat: np.ndarray  # (E, R)
     status: np.ndarray  # (E, R) int64
     n_iter: np.ndarray  # (E, R) int64
+    #: (E,) fits that returned ok or boundary with a non-finite estimate, stored as not_converged
+    nonfinite: np.ndarray | None = None
 
 
-def prepare(model, fits) -> None:
-    """Compile (or load from cache) every kernel a cell needs, on the driver, before running."""
+class KernelFailure(Exception):
+    """A fit kernel raised inside the driver: ``rep`` and ``estimator`` (its index) locate the
+    first replication that raises when refitted one at a time (None if none does), and
+    ``error`` is that exception (or the driver's)."""
+
+    def __init__(self, rep: int | None, estimator: int | None, error: BaseException):
+        super().__init__(f"{type(error).__name__}: {error}")
+        self.rep, self.estimator, self.error = rep, estimator, error
+
+
+def prepare(model, fits) -> list:
+    """Compile (or load from cache) every kernel a cell needs, before running; returns the fit
+    kernels as the driver takes them (see :func:`simstudy._jit.as_fit_kernel`)."""
     ensure_compiled(model.sample, SAMPLE_SIG)
     ensure_compiled(model.loglik, LOGLIK_SIG)
     if model.n_suff > 0:
         ensure_compiled(model.suff_stats, SUFF_SIG)
         ensure_compiled(model.suff_loglik, LOGLIK_SIG)
-    for fit in fits:
-        ensure_compiled(fit, FIT_SIG)
+    kernels = [as_fit_kernel(fit) for fit in fits]
     _driver(len(fits))
+    return kernels
 
 
 def lr_kernels(model) -> tuple:
@@ -143,7 +151,12 @@ def lr_kernels(model) -> tuple:
 
 def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
               start: int, stop: int, design: np.ndarray = NO_DESIGN) -> BlockResult:  # fmt: skip
-    """Run replications [start, stop) of one cell for the given estimator kernels."""
+    """Run replications [start, stop) of one cell for the given estimator kernels.
+
+    A fit that returns ``ok`` or ``boundary`` with a non-finite estimate did not converge: its
+    status becomes ``not_converged`` (counted in ``nonfinite``) and its ``lr_stat`` NaN. A fit
+    kernel that raises makes the block fail with :class:`KernelFailure`.
+    """
     n_est, n_rep, k = len(fits), stop - start, model.k
     est = np.full((n_est, n_rep, k), np.nan)
     se = np.full((n_est, n_rep, se_slots(k)), np.nan)
@@ -151,12 +164,41 @@ def run_block(model, fits, key0: int, key1: int, theta: np.ndarray, n: int,
     status = np.zeros((n_est, n_rep), dtype=np.int64)
     n_iter = np.zeros((n_est, n_rep), dtype=np.int64)
     n_chunks = max(1, min(n_rep, numba.get_num_threads() * CHUNKS_PER_THREAD))
-    prepare(model, fits)
-    _driver(n_est)(
-        model.sample, *lr_kernels(model), tuple(fits),
-        np.uint64(key0), np.uint64(key1), start,
-        np.ascontiguousarray(theta, dtype=np.float64), np.ascontiguousarray(design, dtype=np.float64),
-        n * model.data_width, n_chunks,
-        est, se, lr, status, n_iter,
-    )  # fmt: skip
-    return BlockResult(start, stop, est, se, lr, status, n_iter)
+    kernels = prepare(model, fits)
+    theta = np.ascontiguousarray(theta, dtype=np.float64)
+    design = np.ascontiguousarray(design, dtype=np.float64)
+    try:
+        _driver(n_est)(
+            model.sample, *lr_kernels(model), tuple(kernels),
+            np.uint64(key0), np.uint64(key1), start, theta, design,
+            n * model.data_width, n_chunks,
+            est, se, lr, status, n_iter,
+        )  # fmt: skip
+    except Exception as exc:  # noqa: BLE001 - Numba reports a kernel's exception as SystemError
+        rep, j, error = first_failure(model, kernels, key0, key1, theta, n, start, stop, design)
+        raise KernelFailure(rep, j, error if error is not None else exc) from None
+    usable = (status == OK) | (status == BOUNDARY)
+    bad = usable & ~np.isfinite(est).all(axis=2)
+    status[bad] = NOT_CONVERGED
+    lr[bad] = np.nan
+    return BlockResult(start, stop, est, se, lr, status, n_iter, bad.sum(axis=1))
+
+
+def first_failure(model, fits, key0: int, key1: int, theta: np.ndarray, n: int, start: int,
+                  stop: int, design: np.ndarray):  # fmt: skip
+    """(replication, estimator index, exception) of the first fit in [start, stop) that raises
+    when the replications are refitted one at a time from Python (exactly the driver's samples:
+    the same sample kernel on the same stream); (None, None, None) if none raises."""
+    state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
+    x = np.empty(n * model.data_width, dtype=np.float64)
+    est = np.empty(model.k)
+    se = np.empty(se_slots(model.k))
+    for rep in range(start, stop):
+        rng.init_stream(state, np.uint64(key0), np.uint64(key1), rep, 0)
+        model.sample(state, theta, design, x)
+        for j, fit in enumerate(fits):
+            try:
+                fit(x, est, se)
+            except Exception as exc:  # noqa: BLE001 - the user's exception, reported as such
+                return rep, j, exc
+    return None, None, None

@@ -17,3 +17,24 @@ class PluginError(SimstudyError):
 
 class StoreError(SimstudyError):
     """The results folder cannot be used (locked, foreign, unreadable)."""
+
+
+class EstimatorError(SimstudyError):
+    """User code failed during a run: a plugin estimator raised, or returned a status that is
+    not a fit status. Every block finished before it is stored; the message names the plugin,
+    the cell and the replication (also kept as ``data_key`` and ``rep``)."""
+
+    def __init__(self, message: str, *, data_key: str | None = None, rep: int | None = None):
+        super().__init__(message)
+        self.data_key, self.rep = data_key, rep
+
+    def __reduce__(self):  # keep the location when a Dask worker sends it to the driver
+        return _rebuild_estimator_error, (str(self), self.data_key, self.rep)
+
+
+def _rebuild_estimator_error(message, data_key, rep):
+    return EstimatorError(message, data_key=data_key, rep=rep)
+
+
+class OutputError(SimstudyError):
+    """A results folder or file cannot be written (permissions, a read-only or full disk)."""

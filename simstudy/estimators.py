@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import json
 import inspect
+import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,9 @@ from simstudy.config import ConfiguredEstimator, PluginEstimator
 from simstudy.errors import PluginError
 from simstudy.models._base import STATUS_CODES, Model, ModelError, se_slots
 from simstudy.models._registry import get_model
+
+#: Prefix of a plugin estimator's version (a hash of its source follows).
+PLUGIN_VERSION_PREFIX = "plugin-"
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,10 @@ def fit(model: str | Model, data, estimator: str = "mle") -> FitResult:
     x = np.ascontiguousarray(data, dtype=np.float64).ravel()
     if x.size < 1:
         raise ModelError("data is empty; give at least one observation")
-    kernel = load_plugin(estimator) if ":" in estimator else m.estimator(estimator).fit
+    if ":" in estimator:
+        kernel = compile_plugin(load_plugin(estimator), estimator)
+    else:
+        kernel = m.estimator(estimator).fit
     theta = np.full(m.k, np.nan)
     se = np.full(se_slots(m.k), np.nan)
     status, n_iter = kernel(x, theta, se)
@@ -76,7 +82,7 @@ def resolve_estimator(
         source = inspect.getsource(fit.py_func)
     except (OSError, TypeError):
         source = spec.plugin
-    version = "plugin-" + hashlib.sha256(source.encode()).hexdigest()[:16]
+    version = PLUGIN_VERSION_PREFIX + hashlib.sha256(source.encode()).hexdigest()[:16]
     return spec.label, fit, version, spec.plugin
 
 
@@ -118,8 +124,9 @@ def import_reference(reference: str, *, base_dir: Path | None = None, where: str
 
 
 def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "plugin") -> Any:
-    """Import ``package.module:function`` (also from the config's folder) and check it is a
-    Numba-jitted fit kernel ``f(x, out_theta, out_se) -> (status, n_iter)``."""
+    """Import ``package.module:function`` (also from the config's folder) and check that it is
+    a Numba-jitted function. Nothing is compiled here: :func:`compile_plugin` compiles it for
+    the engine's signature when a run needs it."""
     fit = import_reference(reference, base_dir=base_dir, where=where)
     if not hasattr(fit, "py_func") or not hasattr(fit, "compile"):
         raise PluginError(
@@ -127,10 +134,17 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
             "with @numba.njit(cache=True) and the signature f(x, out_theta, out_se) -> "
             "(status, n_iter)"
         )
+    return fit
+
+
+def compile_plugin(fit, reference: str, where: str = "plugin"):
+    """``fit`` compiled for the engine's signature ``(x, out_theta, out_se) -> (status,
+    n_iter)`` (see :func:`simstudy._jit.as_fit_kernel`), or a :class:`PluginError` with the
+    gist of Numba's typing error."""
     from simstudy._jit import as_fit_kernel
 
     try:
-        fit = as_fit_kernel(fit)
+        return as_fit_kernel(fit)
     except Exception as exc:  # noqa: BLE001 - Numba typing errors are long; keep the gist
         text = str(exc)
         gist = next(
@@ -144,4 +158,64 @@ def load_plugin(reference: str, *, base_dir: Path | None = None, where: str = "p
             "float64[:], out_se: float64[:]) returning a tuple of two integers "
             f"(status, n_iter), e.g. `return 0, 0`; Numba says: {gist}"
         ) from None
-    return fit
+
+
+def probe_plugin(fit, reference: str, model: Model, x: np.ndarray, where: str) -> None:
+    """Call a plugin estimator's pure-Python ``py_func`` once on a sample ``x`` of the study
+    and raise :class:`PluginError` if it raises, does not return ``(status, n_iter)`` or
+    returns a status that is not a fit status: user code that cannot work is bad input, found
+    before the run computes anything."""
+    theta = np.full(model.k, np.nan)
+    se = np.full(se_slots(model.k), np.nan)
+    sample = np.ascontiguousarray(x, dtype=np.float64)
+    try:
+        out = fit.py_func(sample, theta, se)
+    except Exception as exc:  # noqa: BLE001 - the user's exception, reported as bad input
+        raise PluginError(
+            f"{where}: plugin {reference!r} raised {type(exc).__name__}: {exc} when called on "
+            f"a sample of the study (n = {sample.size // model.data_width}, replication 0 of "
+            "its first cell); fix the plugin (call it on `simstudy.load(DIR).sample(...)` or "
+            "`simstudy replay` data to reproduce)"
+        ) from None
+    if not (isinstance(out, tuple) and len(out) == 2
+            and all(isinstance(v, (int, np.integer)) for v in out)):  # fmt: skip
+        raise PluginError(
+            f"{where}: plugin {reference!r} returned {out!r}; it must return a tuple of two "
+            "integers (status, n_iter), e.g. `return 0, 0`"
+        )
+    check_status_code(int(out[0]), reference, where, "on a sample of the study (replication 0 "
+                      "of its first cell)")  # fmt: skip
+
+
+def probe_plugins(work, *, builtin_models_only: bool = False) -> None:
+    """:func:`probe_plugin` for each plugin estimator of ``work`` ((cell, estimator plans)
+    pairs), once per config entry, on replication 0 of the first cell it is paired with.
+    ``builtin_models_only`` skips plugin models, whose samples need their compiled sampler."""
+    from simstudy import rng
+
+    seen = set()
+    for cell, estimators in work:
+        if builtin_models_only and cell.model.tags.get("plugin"):
+            continue
+        for e in estimators:
+            if not e.is_plugin or (cell.entry, e.label) in seen:
+                continue
+            seen.add((cell.entry, e.label))
+            gen = rng.numpy_generator(cell.seed, cell.key1, 0, 0)
+            x = cell.model.numpy_sample(gen, cell.theta_array, cell.n)
+            probe_plugin(e.fit, e.source, cell.model, x, where=e.origin)
+
+
+def probe_plugins_offline(plan) -> None:
+    """The plugin probes ``simstudy validate`` runs: those needing no compiled kernel."""
+    probe_plugins(((c, c.estimators) for c in plan.cells), builtin_models_only=True)
+
+
+def check_status_code(code: int, reference: str, where: str, context: str) -> None:
+    """:class:`PluginError` unless ``code`` is one of :data:`STATUS_CODES`."""
+    if code not in STATUS_CODES:
+        allowed = ", ".join(f"{k} ({v})" for k, v in STATUS_CODES.items())
+        raise PluginError(
+            f"{where}: plugin {reference!r} returned status {code} {context}; a fit returns one "
+            f"of {allowed} (simstudy.models.OK, NOT_CONVERGED, NO_MLE, BOUNDARY)"
+        )

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from simstudy.config import StudyConfig
-from simstudy.estimators import resolve_estimator
+from simstudy.estimators import PLUGIN_VERSION_PREFIX, resolve_estimator
 from simstudy.models._base import Model
 from simstudy.models._registry import entry_model
 
@@ -45,6 +45,13 @@ class EstimatorPlan:
     version: str
     source: str
     result_key: str
+    #: where the estimator is declared ("study.yaml: models[0].estimators[1]"), for messages
+    origin: str = ""
+
+    @property
+    def is_plugin(self) -> bool:
+        """A user's plugin kernel (``source`` is its ``package.module:function`` reference)."""
+        return self.version.startswith(PLUGIN_VERSION_PREFIX)
 
 
 @dataclass(frozen=True)
@@ -123,12 +130,11 @@ def make_plan(
     cells = []
     for i, entry in enumerate(config.models):
         model = entry_model(entry, base_dir=base_dir)
+        origins = [(f"{source}: " if source else "") + f"models[{i}].estimators[{j}]"
+                   for j in range(len(entry.estimators))]  # fmt: skip
         estimators = [
-            resolve_estimator(
-                model, spec, base_dir=base_dir,
-                where=(f"{source}: " if source else "") + f"models[{i}].estimators[{j}]",
-            )  # fmt: skip
-            for j, spec in enumerate(entry.estimators)
+            resolve_estimator(model, spec, base_dir=base_dir, where=where) + (where,)
+            for spec, where in zip(entry.estimators, origins)
         ]
         for theta in entry.grid(model.param_names):
             tj = theta_json(model, theta)
@@ -142,8 +148,9 @@ def make_plan(
                         version=version,
                         source=source,
                         result_key=result_key(dk, label, version),
+                        origin=origin,
                     )
-                    for label, fit, version, source in estimators
+                    for label, fit, version, source, origin in estimators
                 )
                 cells.append(Cell(i, model, theta, n, dk, plans, config.seed))
     return Plan(config, tuple(cells), replications or config.initial_replications)

@@ -217,10 +217,17 @@ BAD_PLUGINS = {
                           ("module 'bad_plugins' has no attribute 'missing'",)),
     "not-jitted": ("bad_plugins:not_jitted",
                    ("'bad_plugins:not_jitted' must be a Numba-jitted function", "numba.njit")),
+    # Called once in Python (py_func) on a sample of the study before anything runs:
     "wrong-arity": ("bad_plugins:one_argument",
-                    ("'bad_plugins:one_argument' must compile as", "3 argument types given")),
+                    ("'bad_plugins:one_argument' raised TypeError", "3 were given",
+                     "when called on a sample of the study")),
     "wrong-return-type": ("bad_plugins:returns_float",
-                          ("'bad_plugins:returns_float' must compile as", "tuple of two integers")),
+                          ("'bad_plugins:returns_float' returned np.float64(",
+                           "must return a tuple of two integers (status, n_iter)")),
+    # Runs as Python, but Numba cannot compile it for the engine:
+    "untypable": ("bad_plugins:untypable",
+                  ("'bad_plugins:untypable' must compile as", "tuple of two integers",
+                   "Numba says")),
 }  # fmt: skip
 
 
@@ -236,7 +243,7 @@ def test_bad_plugin_exits_2_and_writes_nothing(tmp_path, monkeypatch, capsys, ke
 
 
 def test_bad_plugin_in_a_subprocess(tmp_path):
-    (tmp_path / "plug.yaml").write_text(plugin_config("bad_plugins:one_argument"))
+    (tmp_path / "plug.yaml").write_text(plugin_config("bad_plugins:untypable"))
     proc = simstudy("run", "plug.yaml", "--out", "out", cwd=tmp_path, pythonpath=PLUGINS)
     assert_user_error(proc, "run", "models[0].estimators[1]: ", "must compile as")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plug.yaml"]

@@ -25,7 +25,8 @@ import numpy as np
 import pyarrow as pa
 
 from simstudy import engine
-from simstudy.models._base import USABLE_STATUSES, correlation_pairs
+from simstudy.errors import EstimatorError
+from simstudy.models._base import STATUS_CODES, USABLE_STATUSES, correlation_pairs
 from simstudy.plan import Cell, EstimatorPlan, Plan
 from simstudy.store import Store
 
@@ -102,17 +103,79 @@ def block_table(cell: Cell, result, j: int) -> pa.Table:
     return pa.table(columns)
 
 
+def compile_kernels(tasks: list[Task]) -> None:
+    """Compile (or load from Numba's cache) every kernel the tasks need, once each, before any
+    block runs: compile time then never enters a block's timing or the progress rate, and a
+    plugin that does not compile is reported (:class:`~simstudy.errors.PluginError`) before
+    anything is written."""
+    from simstudy.estimators import compile_plugin
+
+    seen: set = set()
+    for task in tasks:
+        key = (id(task.cell.model), *(id(e.fit) for e in task.estimators))
+        if key in seen:
+            continue
+        seen.add(key)
+        for e in task.estimators:
+            if e.is_plugin:
+                compile_plugin(e.fit, e.source, where=e.origin)
+        engine.prepare(task.cell.model, [e.fit for e in task.estimators])
+
+
 def compute_block(task: Task, fits) -> tuple[engine.BlockResult, float]:
     """Run one task's replications with the given fit kernels (in the task's estimator order);
-    returns the block and the seconds it took (compilation, if any, excluded)."""
+    returns the block and the seconds it took (compilation, if any, excluded).
+
+    A plugin that raises, or returns a status that is not a fit status, stops the block with an
+    :class:`~simstudy.errors.EstimatorError` naming the plugin, the cell and the replication."""
     cell = task.cell
     engine.prepare(cell.model, fits)
     t0 = time.perf_counter()
-    result = engine.run_block(
-        cell.model, fits, cell.key0, cell.key1, cell.theta_array, cell.n,
-        task.start, task.stop, cell.model.design_array,
-    )  # fmt: skip
-    return result, time.perf_counter() - t0
+    try:
+        result = engine.run_block(
+            cell.model, fits, cell.key0, cell.key1, cell.theta_array, cell.n,
+            task.start, task.stop, cell.model.design_array,
+        )  # fmt: skip
+    except engine.KernelFailure as failure:
+        raise _estimator_failure(task, failure) from None
+    seconds = time.perf_counter() - t0
+    _check_status_codes(task, result)
+    return result, seconds
+
+
+def _estimator_failure(task: Task, failure: engine.KernelFailure) -> EstimatorError:
+    error = failure.error
+    if failure.rep is None:
+        return EstimatorError(
+            f"an estimator of {task.cell.label} raised inside the engine on replications "
+            f"[{task.start}, {task.stop}) ({type(error).__name__}: {error}), but none raises "
+            "when they are refitted one at a time; "
+            + ", ".join(f"{e.label!r} ({e.source})" for e in task.estimators)
+        )
+    est = task.estimators[failure.estimator]
+    kind = "plugin estimator" if est.is_plugin else "estimator"
+    return EstimatorError(
+        f"{kind} {est.label!r} ({est.source}) raised {type(error).__name__}: {error} at "
+        f"replication {failure.rep} of {task.cell.label} (cell {task.cell.data_key[:12]})",
+        data_key=task.cell.data_key, rep=failure.rep,
+    )
+
+
+def _check_status_codes(task: Task, result: engine.BlockResult) -> None:
+    """EstimatorError at the first status that is not one of STATUS_CODES."""
+    bad = ~np.isin(result.status, list(STATUS_CODES))
+    if not bad.any():
+        return
+    j, i = (int(v[0]) for v in np.nonzero(bad))
+    est, rep = task.estimators[j], result.start + i
+    allowed = ", ".join(f"{k} ({v})" for k, v in STATUS_CODES.items())
+    raise EstimatorError(
+        f"{'plugin estimator' if est.is_plugin else 'estimator'} {est.label!r} ({est.source}) "
+        f"returned status {int(result.status[j, i])} at replication {rep} of "
+        f"{task.cell.label} (cell {task.cell.data_key[:12]}); a fit returns one of {allowed} "
+        "(simstudy.models.OK, NOT_CONVERGED, NO_MLE, BOUNDARY)",
+        data_key=task.cell.data_key, rep=rep,
+    )
 
 
 class BlockWriter:
@@ -188,19 +251,22 @@ class Recorder:
     ``{data_key: reason}`` for the cells stopped early: once an estimator's share of failed fits
     (neither ``ok`` nor ``boundary``) among the blocks recorded in this run exceeds
     ``max_fail_rate``, the cell's later blocks are not computed. ``progress`` (if given) is
-    called with every task recorded or skipped.
+    called with every task recorded, ``skipped`` with every task of a stopped cell.
     """
 
     def __init__(self, store: Store, *, progress: Callable[[Task], None] | None = None,
+                 skipped: Callable[[Task], None] | None = None,
                  max_fail_rate: float | None = None):  # fmt: skip
         self.store = store
         self.progress = progress
+        self.skipped = skipped
         self.max_fail_rate = max_fail_rate
         self.timings: dict[str, dict[str, float]] = defaultdict(
             lambda: {"seconds": 0.0, "replications": 0}
         )
         self.stopped: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._nonfinite: dict[tuple[str, str], int] = defaultdict(int)
         self._writer = BlockWriter(store)
 
     def __enter__(self):
@@ -220,6 +286,8 @@ class Recorder:
         self.timings[cell.data_key]["seconds"] += seconds
         self.timings[cell.data_key]["replications"] += task.stop - task.start
         for j, est in enumerate(task.estimators):
+            if result.nonfinite is not None and result.nonfinite[j]:
+                self._nonfinite[(cell.data_key, est.label)] += int(result.nonfinite[j])
             tally = self._failures[(cell.data_key, est.label)]
             status = result.status[j]
             # Failed = neither usable code; two comparisons beat np.isin's setup on small blocks.
@@ -238,9 +306,14 @@ class Recorder:
 
     def skip(self, task: Task) -> None:
         """Account for a task of a stopped cell, which is not computed."""
-        if self.progress is not None:
-            self.progress(task)
+        if self.skipped is not None:
+            self.skipped(task)
 
     def outcome(self) -> tuple[dict, dict[str, str]]:
         """(timings, stopped) as plain dicts."""
         return dict(self.timings), dict(self.stopped)
+
+    def nonfinite_counts(self) -> dict[tuple[str, str], int]:
+        """{(data key, estimator label): fits recorded in this run that returned ok or
+        boundary with a non-finite estimate (stored as not_converged)}."""
+        return dict(self._nonfinite)

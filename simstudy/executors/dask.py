@@ -23,7 +23,7 @@ Tasks
     simstudy code or another environment fails loudly instead of storing foreign numbers.
 
 Compilation
-    Before submitting, the driver compiles every kernel the tasks need into Numba's on-disk
+    Before submitting, the run compiles every kernel the tasks need into Numba's on-disk
     cache (:func:`simstudy._jit.cache_dir`). Workers on this machine, or on hosts that share the
     cache folder (same home, or the same ``NUMBA_CACHE_DIR``), load that machine code; workers
     elsewhere compile each kernel once per process.
@@ -51,10 +51,9 @@ from pathlib import Path
 
 import numba
 
-from simstudy import engine
-from simstudy.errors import SimstudyError, StudyConfigError
+from simstudy.errors import EstimatorError, SimstudyError, StudyConfigError
 from simstudy.executors import ExecutorError
-from simstudy.executors._tasks import Recorder, Task, compute_block
+from simstudy.executors._tasks import Recorder, Task, compile_kernels, compute_block
 from simstudy.executors.local import check_threads, threads_available
 
 #: Observations per block (n x replications) when no block size is given: ~0.5 s on one core.
@@ -187,7 +186,7 @@ class DaskExecutor:
         if not tasks:
             return
         client = self._ensure_client()
-        _compile_on_driver(tasks)
+        compile_kernels(tasks)
         source = WorkSource(
             json.dumps(plan.config.normalized(), sort_keys=True),
             str(config_dir) if config_dir is not None else None,
@@ -218,6 +217,8 @@ class DaskExecutor:
                     raise _failure(task, future.exception())
                 outcome = future.result()
                 future.release()
+                if isinstance(outcome, EstimatorError):
+                    raise outcome
                 if not ordered:
                     recorder.record(task, *outcome)
                     continue
@@ -241,17 +242,6 @@ class DaskExecutor:
                         futures.pop(key)[1].cancel()
                     recorder.skip(tasks[j])
                 queue.clear()
-
-
-def _compile_on_driver(tasks: list[Task]) -> None:
-    """Compile (or load) every kernel the tasks need once, here, filling the on-disk cache."""
-    seen = set()
-    for task in tasks:
-        fits = [e.fit for e in task.estimators]
-        key = (id(task.cell.model), *map(id, fits))
-        if key not in seen:
-            seen.add(key)
-            engine.prepare(task.cell.model, fits)
 
 
 def task_key(task: Task) -> str:
@@ -314,7 +304,8 @@ def _launch_guard():
 
 def run_task(source: WorkSource, cell_index: int, data_key: str, result_keys: tuple[str, ...],
              start: int, stop: int, numba_threads: int):  # fmt: skip
-    """Compute one block on a worker; returns ``(BlockResult, seconds)`` for the driver."""
+    """Compute one block on a worker; returns ``(BlockResult, seconds)`` for the driver, or the
+    :class:`~simstudy.errors.EstimatorError` of an estimator that failed on it."""
     from simstudy.estimators import code_version
 
     plan = _worker_plan(source)
@@ -330,4 +321,8 @@ def run_task(source: WorkSource, cell_index: int, data_key: str, result_keys: tu
     task = Task(cell, tuple(by_key[k] for k in result_keys), start, stop)
     numba.set_num_threads(min(numba_threads, numba.config.NUMBA_NUM_THREADS))
     with _launch_guard():
-        return compute_block(task, [e.fit for e in task.estimators])
+        try:
+            return compute_block(task, [e.fit for e in task.estimators])
+        except EstimatorError as exc:
+            # Returned, not raised: the user's code fails the same way on every retry.
+            return exc

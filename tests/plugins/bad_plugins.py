@@ -5,6 +5,8 @@ Each attribute breaks one rule of the plugin contract (DESIGN.md "The model"): a
 compile, and a test must not leave cache files behind.
 """
 
+import fractions
+
 import numba
 
 
@@ -26,3 +28,10 @@ def returns_float(x, out_theta, out_se):
     out_theta[0] = 1.0 / x.mean()
     return out_theta[0]
 
+
+
+@numba.njit
+def untypable(x, out_theta, out_se):
+    """Runs as Python (its py_func) but Numba cannot type it: a Fraction is a Python object."""
+    out_theta[0] = float(fractions.Fraction(x.size, 3))
+    return 0, 0
