@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
     p_val.add_argument("config")
     p_plan = sub.add_parser("plan", help="cells, work, a timed pilot, and the R that MCSE targets need")
     p_plan.add_argument("config")
-    p_plan.add_argument("--pilot", type=int, default=200, help="pilot replications per cell")
+    p_plan.add_argument("--pilot", type=int, default=None, metavar="R",
+                        help="also run R replications per cell (in a temporary folder) to time "
+                        "the cells and measure MCSEs, e.g. --pilot 200")
     p_plan.add_argument("--threads", type=int)
     sub.add_parser("models", help="list the models, their parameters and estimators")
     p_chk = sub.add_parser("check-model", help="self-check a model's score, information and MLE")
@@ -78,109 +80,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_out(out: str) -> None:
-    """The results folder is created after the run has started; check now that it can be one."""
-    existing = next(p for p in (Path(out), *Path(out).parents) if p.exists())
-    if not existing.is_dir():
-        raise StoreError(
-            f"--out: {str(existing)!r} is a file, not a folder; give the folder that holds (or "
-            "will hold) the results, e.g. --out results"
-        )
+def _say(args):
+    """Progress and notes go to stderr (and not at all with --quiet)."""
+    return (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
+
+
+def _run_study(args, *, report: bool):
+    from simstudy.study import run
+
+    return run(
+        args.config, out=args.out, threads=args.threads, replications=args.replications,
+        force=args.force, block_size=args.block_size, progress=not args.quiet, report=report,
+        echo=_say(args), executor=args.executor, scheduler=args.scheduler,
+    )  # fmt: skip
 
 
 def cmd_run(args) -> int:
-    from simstudy.study import run
-
-    _check_out(args.out)
-    say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-    result = run(
-        args.config,
-        out=args.out,
-        threads=args.threads,
-        replications=args.replications,
-        force=args.force,
-        block_size=args.block_size,
-        progress=not args.quiet,
-        report=not args.no_report,
-        echo=say,
-        executor=args.executor,
-        scheduler=args.scheduler,
-    )
+    result = _run_study(args, report=not args.no_report)
     summary = result.last_run
-    if not args.quiet:
-        print(_timing_table(summary.cells))
-        print(
-            f"\n{summary.computed_replications} replications "
-            f"({summary.computed_samples:.3g} observations) in {summary.wall_seconds:.1f} s; "
-            f"results in {result.root}"
-        )
+    lines = [
+        f"computed {summary.computed_replications:,} replications "
+        f"({summary.computed_samples:,} observations) in {summary.wall_seconds:.1f} s; "
+        f"results in {result.root}"
+    ]
+    if args.no_report:
+        from simstudy.summary import failure_lines
+
+        failures = failure_lines(result, summary.nonfinite)
+        if failures:
+            lines += ["estimators failing more than 1% of fits:", *failures]
+        lines.append(f"{result.config.name}: replicates stored in {result.root}; no verdicts or "
+                     f"report (--no-report): `simstudy verify {result.root}` judges them")  # fmt: skip
+    else:
+        lines += _verdict_summary(result, result.verdicts, report=True)
+    _print(lines, quiet=args.quiet)
     return 0
 
 
-def _timing_table(cells) -> str:
-    rows = [("model", "theta", "n", "estimators", "stored R", "reps/s (last run)")]
-    for c in cells:
-        last = c.get("last_run") or {}
-        rate = last.get("replications_per_second")
-        stored = min(e["replications"] for e in c["estimators"].values())
-        rows.append(
-            (c["model"], c["theta"], str(c["n"]), ",".join(c["estimators"]), str(stored),
-             f"{rate:,.0f}" if rate else "-")
-        )  # fmt: skip
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
-
-
 def cmd_verify(args) -> int:
-    from simstudy.study import StudyResult, run
+    from simstudy.study import StudyResult
     from simstudy.verdicts import all_met
 
     target = Path(args.config)
     if target.is_dir():
         result = StudyResult(target)
     else:
-        _check_out(args.out)
-        say = (lambda msg: None) if args.quiet else (lambda msg: print(msg, file=sys.stderr))
-        result = run(
-            args.config, out=args.out, threads=args.threads, replications=args.replications,
-            force=args.force, block_size=args.block_size, progress=not args.quiet,
-            report=False, echo=say, executor=args.executor, scheduler=args.scheduler,
-        )  # fmt: skip
+        result = _run_study(args, report=False)
     _, verdicts = result.analyse()
-    print(verdict_table(verdicts))
-    met = all_met(verdicts)
-    bad = verdicts[~verdicts.met]
-    print(
-        f"\n{len(verdicts)} verdicts, {int(verdicts.met.sum())} as expected"
-        + ("" if met else f", {len(bad)} not as expected")
-        + f"; verdicts.csv and verdicts.json in {result.root}"
-    )
-    return 0 if met else 1
+    if not args.no_report:
+        result.write_report()
+    lines = [] if args.quiet else [verdict_table(verdicts), ""]
+    lines += _verdict_summary(result, verdicts, report=not args.no_report)
+    _print(lines, quiet=args.quiet)
+    return 0 if all_met(verdicts) else 1
+
+
+def _verdict_summary(result, verdicts, *, report: bool) -> list[str]:
+    """The closing lines of run and verify; the last one says it all (what --quiet keeps)."""
+    from simstudy.summary import failure_lines, report_paths, unexpected_lines, verdict_counts
+
+    lines = []
+    unexpected = unexpected_lines(verdicts)
+    if unexpected:
+        lines += [f"{len(unexpected)} verdicts not as expected:", *unexpected]
+    last_run = result.last_run
+    failures = failure_lines(result, last_run.nonfinite if last_run else None)
+    if failures:
+        lines += ["estimators failing more than 1% of fits:", *failures]
+    where = (f"report {report_paths(result.root)}" if report
+             else f"verdicts.csv and verdicts.json in {result.root}")  # fmt: skip
+    lines.append(f"{result.config.name}: {verdict_counts(verdicts)}; {where}")
+    return lines
+
+
+def _print(lines: list[str], *, quiet: bool) -> None:
+    print("\n".join(lines[-1:] if quiet else lines))
 
 
 def verdict_table(verdicts) -> str:
     """The verdicts as an aligned text table; a mark says whether each met its expectation."""
-    rows = [("model", "theta", "estimator", "param", "property", "verdict", "expected", "", "evidence")]
-    for v in verdicts.itertuples():
-        rows.append((v.model, v.theta, v.estimator, v.param, v.property, v.verdict, v.expected,
-                     "ok" if v.met else "XX", v.detail))  # fmt: skip
-    widths = [max(len(str(r[i])) for r in rows) for i in range(len(rows[0]) - 1)]
-    lines = []
-    for i, r in enumerate(rows):
-        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths)) + "  " + str(r[-1]))
-        if i == 0:
-            lines.append("  ".join("-" * w for w in widths) + "  --------")
-    return "\n".join(lines)
+    from simstudy._text import text_table
+
+    rows = [
+        (v.model, v.theta, v.estimator, v.param, v.property, v.verdict, v.expected,
+         "ok" if v.met else "XX", v.detail)
+        for v in verdicts.itertuples()
+    ]  # fmt: skip
+    header = ("model", "theta", "estimator", "param", "property", "verdict", "expected", "",
+              "evidence")  # fmt: skip
+    return text_table(header, rows, free_last=True)
 
 
 def cmd_report(args) -> int:
     """Regenerate every table and figure from the stored replicates and metrics; this path
     never imports the Numba engine."""
     from simstudy.errors import StudyConfigError
-    from simstudy.report import FIGURE_FORMATS, build_report
+    from simstudy.report import FIGURE_FORMATS
     from simstudy.study import StudyResult
+    from simstudy.summary import report_paths
 
     formats = None  # the study's report.formats
     if args.format is not None:
@@ -196,15 +193,14 @@ def cmd_report(args) -> int:
         # checks changed (or no analysis yet): recompute the verdicts, and the metrics from the
         # stored replicates if a check they depend on changed; never refitting.
         result.analyse(reuse_metrics=True)
-    written = build_report(result, formats=formats)
+    written = result.write_report(formats=formats)
     if not args.quiet:
-        print(f"wrote {len(written)} files under {result.root} (report.md, report.html, "
-              "tables/, figures/)")  # fmt: skip
+        print(f"wrote {len(written)} files under {result.root}: {report_paths(result.root)}, "
+              "tables/, figures/")  # fmt: skip
     return 0
 
 
 def cmd_replay(args) -> int:
-    from simstudy.errors import StoreError
     from simstudy.study import StudyResult, replay
 
     result = StudyResult(args.results_dir)
@@ -251,10 +247,15 @@ def _failed_counts(result, cell) -> str:
 
 def cmd_validate(args) -> int:
     from simstudy.config import load_config
+    from simstudy.estimators import probe_plugins_offline
+    from simstudy.metrics.precision import study_warnings
     from simstudy.plan import make_plan
 
     cfg = load_config(args.config)
     plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent, source=args.config)
+    probe_plugins_offline(plan)
+    for line in study_warnings(cfg):
+        print(f"warning: {line}", file=sys.stderr)
     print(
         f"{args.config}: valid study {cfg.name!r}: {len(plan.cells)} cells, "
         f"R = {_describe_replications(cfg)}, {plan.total_fits:,} fits, "
@@ -290,27 +291,50 @@ def cmd_models(args) -> int:
 
 
 def cmd_plan(args) -> int:
+    from simstudy._text import text_table
     from simstudy.config import load_config
+    from simstudy.errors import StudyConfigError
+    from simstudy.metrics.precision import DECIDE_PROBABILITY, ideal_precision, study_warnings
     from simstudy.plan import make_plan
-    from simstudy.study import pilot
 
     cfg = load_config(args.config)
     plan = make_plan(cfg, base_dir=Path(args.config).resolve().parent, source=args.config)
-    if args.pilot < 4:
-        from simstudy.errors import StudyConfigError
-
-        raise StudyConfigError(f"--pilot: {args.pilot} is too small; give at least 4 (default 200)")
-    print(f"study {cfg.name!r}: {len(plan.cells)} cells x R = {plan.replications}: "
+    if args.pilot is not None and args.pilot < 4:
+        raise StudyConfigError(f"--pilot: {args.pilot} is too small; give at least 4 (e.g. 200)")
+    print(f"study {cfg.name!r}: {len(plan.cells)} cells x R = {_describe_replications(cfg)}: "
           f"{plan.total_fits:,} fits, {plan.total_samples:,} observations")  # fmt: skip
+    reps = cfg.adaptive.max if cfg.adaptive else plan.replications
+    rows = [
+        (p.property, p.statistic, f"{p.margin_name} {p.margin:g}", p.mcse, p.needed,
+         "yes" if p.decided else "NO")
+        for p in ideal_precision(cfg.checks, reps, cfg.sample_sizes)
+    ]  # fmt: skip
+    print(f"\nprecision at R = {reps:,} for a perfect estimator (decided: PASSes with probability "
+          f"{DECIDE_PROBABILITY:.0%}):")  # fmt: skip
+    print(text_table(("property", "statistic", "margin", "MCSE at R", "R that decides",
+                      "decided"), rows))  # fmt: skip
+    for line in study_warnings(cfg):
+        print(f"warning: {line}", file=sys.stderr)
+    if args.pilot is None:
+        print("\nadd --pilot 200 to time every cell and measure the MCSEs of these estimators "
+              "(it compiles and runs them)")  # fmt: skip
+        return 0
+    from simstudy.study import needed_table, pilot
+
     report = pilot(args.config, replications=args.pilot, threads=args.threads)
-    cells = report.cells.copy()
-    cells["est. seconds at R"] = cells.seconds_per_replication * plan.replications
+    rows = [
+        (c.model, c.theta, c.n, c.estimators, c.seconds_per_replication,
+         c.seconds_per_replication * plan.replications)
+        for c in report.cells.itertuples()
+    ]  # fmt: skip
     print(f"\npilot: {report.replications} replications per cell (compile time excluded)")
-    print(cells.to_string(index=False, float_format=lambda v: f"{v:.3g}"))
+    print(text_table(("model", "theta", "n", "estimators", "s per replication",
+                      f"s at R = {plan.replications:,}"), rows))  # fmt: skip
     print(f"\nestimated run time: {report.estimated_seconds:.1f} s on the current threads")
     if report.needed is not None:
-        print("\nreplications needed for the MCSE targets (Morris et al. 2019, §5.3; worst cell):")
-        print(report.needed.to_string(index=False))
+        print("\nreplications needed for the MCSE targets (Morris et al. 2019, §5.3), from the "
+              "cells the verdicts are judged on:")  # fmt: skip
+        print(needed_table(report.needed))
     return 0
 
 
@@ -368,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
         return COMMANDS[args.command](args)
     except SimstudyError as exc:
         print(f"simstudy {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a file operation the layers above did not expect to fail
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"simstudy {args.command}: error: {where}{exc.strerror or exc}; check that the path "
+              "exists and is readable (and writable, for results), then rerun", file=sys.stderr)  # fmt: skip
         return 2
     except KeyboardInterrupt:
         print(

@@ -102,7 +102,8 @@ class Progress:
 
     ``stream`` defaults to ``sys.stderr`` (looked up when the object is made); ``is_terminal``
     defaults to ``stream.isatty()``. ``clock`` returns seconds (monotonic). ``label`` begins the
-    start line and the terminal bar. ``blocks`` (if known) is named in the start line. Log mode
+    start line and the terminal bar. ``blocks`` (if known) is named in the start line;
+    ``announce=False`` leaves the start line out (the caller has said what it computes). Log mode
     writes a line every ``step`` percent or ``interval`` seconds; terminal mode redraws at most
     every ``mininterval`` seconds.
     """
@@ -110,6 +111,7 @@ class Progress:
     def __init__(self, total_observations: int, total_replications: int, *,
                  stream: IO[str] | None = None, is_terminal: bool | None = None,
                  clock: Callable[[], float] = time.monotonic, label: str = "computing",
+                 announce: bool = True,
                  blocks: int | None = None, step: int = 10, interval: float = 60.0,
                  mininterval: float = 0.5):  # fmt: skip
         if total_observations < 0 or total_replications < 0:
@@ -125,6 +127,7 @@ class Progress:
         self.is_terminal = _is_tty(self.stream) if is_terminal is None else bool(is_terminal)
         self.clock = clock
         self.label = label
+        self.announce = announce
         self.step = int(step)
         self.interval = float(interval)
         self.mininterval = float(mininterval)
@@ -205,7 +208,7 @@ class Progress:
             self._t0 = self._last_line = self.clock()
             if self.is_terminal:
                 self._draw(self._t0)
-            else:
+            elif self.announce:
                 blocks = "" if self.blocks is None else f" in {self.blocks:,} blocks"
                 self._write(
                     f"{self.label} {format_count(self.total_observations)} observations "

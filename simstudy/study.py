@@ -8,10 +8,11 @@ the store lacks, writes each block atomically as it finishes, and rewrites ``man
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,9 +25,15 @@ import yaml
 
 from simstudy._version import __version__
 from simstudy.config import StudyConfig, load_config, parse_config
-from simstudy.errors import StoreError, StudyConfigError
+from simstudy.errors import EstimatorError, OutputError, SimstudyError, StoreError, StudyConfigError
 from simstudy.models._base import STATUS_CODES
-from simstudy.store import Store, StudyLock, atomic_write_bytes, atomic_write_json, atomic_write_text
+from simstudy.store import (
+    Store,
+    StudyLock,
+    atomic_write_bytes,
+    atomic_write_json,
+    atomic_write_text,
+)
 
 #: The ``checks`` fields the metrics table depends on (the coverage level of the Wald
 #: intervals, the ε of P(|θ̂ - θ| > ε), the reference estimator of relative efficiency); the
@@ -80,7 +87,10 @@ def resolve_config(
 
 @dataclass
 class RunSummary:
-    """What a call of :func:`run` computed."""
+    """What a call of :func:`run` computed.
+
+    Replications are counted per cell: one replication is one sample with every estimator that
+    lacked it fitted to it; ``kept_replications`` were already stored for every estimator."""
 
     computed_replications: int = 0
     computed_samples: int = 0
@@ -89,7 +99,11 @@ class RunSummary:
     corrupt_blocks: list[str] = field(default_factory=list)
     stopped: dict[str, str] = field(default_factory=dict)
     reused_blocks: int = 0
+    kept_replications: int = 0
     executor: dict[str, Any] = field(default_factory=dict)
+    #: {(data key, estimator label): fits that returned ok or boundary with a non-finite
+    #: estimate in this run} (stored as not_converged)
+    nonfinite: dict[tuple[str, str], int] = field(default_factory=dict)
 
 
 def run(
@@ -123,26 +137,46 @@ def run(
 
     say = echo or (lambda _msg: None)
     cfg, base_dir, source = resolve_config(config, replications)
+    from simstudy.metrics.precision import study_warnings
+
+    notes = [f"warning: {line}" for line in study_warnings(cfg)]
     with open_executor(executor, scheduler=scheduler, threads=threads) as runner:
         result = _run_rounds(cfg, base_dir, source, out=out, executor=runner, force=force,
-                             block_size=block_size, progress=progress, say=say)  # fmt: skip
+                             block_size=block_size, progress=progress, say=say,
+                             notes=notes)  # fmt: skip
     if report:
-        from simstudy.report import build_report
-
         result.analyse()
-        build_report(result)
+        result.write_report()
     return result
 
 
+def needed_table(needed: pd.DataFrame) -> str:
+    """The R each MCSE target needs (:func:`simstudy.metrics.precision.replications_needed`)
+    as a text table, one row per target with the cell that needs most."""
+    from simstudy._text import text_table
+
+    rows = []
+    for r in needed.itertuples():
+        reps = None if pd.isna(r.replications_needed) else int(r.replications_needed)
+        n = None if r.n is None or pd.isna(r.n) else int(r.n)
+        rows.append((r.metric, f"{r.target:g}", reps, r.model, r.theta, r.estimator, n, r.param,
+                     r.mcse))  # fmt: skip
+    header = ("metric", "target MCSE", "R needed", "model", "theta", "estimator", "n", "param",
+              "MCSE measured")  # fmt: skip
+    return text_table(header, rows)
+
+
 def _run_rounds(cfg: StudyConfig, base_dir, source, *, out, executor, force, block_size,
-                progress, say) -> StudyResult:  # fmt: skip
-    """One round, or with ``until_mcse`` rounds of rising R until the targets hold."""
+                progress, say, notes=()) -> StudyResult:  # fmt: skip
+    """One round, or with ``until_mcse`` rounds of rising R until the targets hold. ``notes``
+    are said once the first round's input checks have passed."""
     adaptive = cfg.adaptive
     reps = cfg.initial_replications
     while True:
         result = _run_round(cfg, base_dir, reps, out=out, executor=executor, force=force,
                             source=source, block_size=block_size, progress=progress,
-                            say=say)  # fmt: skip
+                            say=say, notes=notes)  # fmt: skip
+        notes = ()
         if adaptive is None:
             break
         from simstudy.metrics import compute_metrics
@@ -156,7 +190,8 @@ def _run_rounds(cfg: StudyConfig, base_dir, source, *, out, executor, force, blo
             say(f"until_mcse: every target holds at R = {reps}")
             break
         if reps >= adaptive.max:
-            say(f"until_mcse: R = {reps} is the configured max; targets need R = {want}:\n{needed}")
+            say(f"until_mcse: R = {reps:,} is the configured max; the targets need R = {want:,}:\n"
+                + needed_table(needed))  # fmt: skip
             break
         # Round up to a multiple of 100 so that rounds land on readable R values.
         reps = min(adaptive.max, -(-want // 100) * 100)
@@ -166,7 +201,7 @@ def _run_rounds(cfg: StudyConfig, base_dir, source, *, out, executor, force, blo
 
 
 def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, executor, force, block_size,
-               progress, say, source=None) -> StudyResult:  # fmt: skip
+               progress, say, source=None, notes=()) -> StudyResult:  # fmt: skip
     """One pass: compute the missing blocks for R = ``reps`` and rewrite the manifest."""
     from simstudy.plan import make_plan
 
@@ -178,12 +213,58 @@ def _run_round(cfg: StudyConfig, base_dir, reps: int, *, out, executor, force, b
     store = Store(root)
     _check_same_study(root, cfg)
     _check_same_code(store, plan, force)
+    # Everything that can fail on the user's input fails here, before anything is written: an
+    # unwritable folder, a plugin that raises on a sample of the study, a kernel that does not
+    # compile. Compiling now also keeps compile time out of the progress rate.
+    from simstudy.executors._tasks import compile_kernels, plan_tasks
+
+    tasks = plan_tasks(plan, store, block_size=block_size, force=force,
+                       target_samples=executor.target_samples)  # fmt: skip
+    check_writable(root)
+    if tasks:
+        from simstudy.estimators import probe_plugins
+
+        probe_plugins((t.cell, t.estimators) for t in tasks)
+        compile_kernels(tasks)
+    for note in notes:
+        say(note)
     with StudyLock(root) as lock:
         if lock.took_over:
             say(f"took over a stale lock of PID {lock.took_over.get('pid')} (that run had died)")
-        return _compute(cfg, plan, store, root, reps, executor=executor, force=force,
-                        block_size=block_size, progress=progress, say=say,
-                        config_dir=base_dir)  # fmt: skip
+        return _compute(cfg, plan, store, root, reps, tasks, executor=executor, force=force,
+                        progress=progress, say=say, config_dir=base_dir)  # fmt: skip
+
+
+def check_writable(root: Path) -> None:
+    """:class:`OutputError` unless files can be created in ``root`` (or, if it does not exist
+    yet, in the nearest folder above it that does): a probe file is created and removed, which
+    also catches read-only mounts and immutable folders that permission bits do not show."""
+    import errno
+    import tempfile
+
+    target = next((p for p in (root, *root.parents) if p.exists()), None)
+    if target is None or not target.is_dir():
+        raise OutputError(
+            f"--out: {str(target or root)!r} is a file, not a folder; give --out a folder that "
+            "holds (or will hold) the results, e.g. --out results"
+        )
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".simstudy-probe-", dir=target)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise OutputError(
+                f"{target}: no space left on the device; free some space, or give --out a "
+                "folder on another disk"
+            ) from None
+        what = "results folder" if target == root else "folder --out would create the results in"
+        raise OutputError(
+            f"{target}: cannot write here ({exc.strerror}); the {what} is read-only for this "
+            "user: give --out a writable folder"
+            + ("" if target != root else ", or copy the folder somewhere writable (cp -r) and "
+               "use the copy")
+        ) from None
 
 
 def _stored_blocks(plan, store: Store) -> int:
@@ -223,50 +304,62 @@ def _check_same_code(store: Store, plan, force: bool) -> None:
         )
 
 
-def _compute(cfg, plan, store: Store, root: Path, reps: int, *, executor, force, block_size,
+def _compute(cfg, plan, store: Store, root: Path, reps: int, tasks, *, executor, force,
              progress, say, config_dir=None) -> StudyResult:  # fmt: skip
-    """Compute the missing blocks (under the study lock) and rewrite the manifest."""
-    from simstudy.executors._tasks import Recorder, plan_tasks
+    """Compute the ``tasks`` (the blocks missing when the round was planned, under the study
+    lock) and rewrite the manifest, also when the run stops early (an estimator failed, an
+    interrupt): every finished block is then stored and described, so ``simstudy report``
+    works on it and a rerun resumes. A block another run stored after the planning is
+    recomputed with the same bytes."""
+    from simstudy.executors._tasks import Recorder
 
-    tasks = plan_tasks(plan, store, block_size=block_size, force=force,
-                       target_samples=executor.target_samples)  # fmt: skip
     summary = RunSummary(corrupt_blocks=[f"{p}: {why}" for p, why in store.corrupt])
     summary.reused_blocks = 0 if force else _stored_blocks(plan, store)
+    n_reps = sum(t.stop - t.start for t in _cell_ranges(tasks))
+    summary.kept_replications = len(plan.cells) * reps - n_reps
     for line in summary.corrupt_blocks:
         say(f"corrupt block (recomputed): {line}")
-    root.mkdir(parents=True, exist_ok=True)
-    atomic_write_text(
-        root / "study.yaml", yaml.safe_dump(cfg.normalized(), sort_keys=False, allow_unicode=True)
-    )
-
-    if not tasks:
-        say(
-            f"nothing to compute: all {reps} replications of the "
-            f"{len(plan.cells)} cells are stored in {root}"
+    with output_errors(root):
+        root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(
+            root / "study.yaml", yaml.safe_dump(cfg.normalized(), sort_keys=False, allow_unicode=True)
         )
+    total = len(plan.cells) * reps
+    if not tasks:
+        say(f"nothing to compute: all {total:,} replications ({len(plan.cells)} cells x R = "
+            f"{reps:,}) are stored in {root}")  # fmt: skip
     else:
-        n_reps = sum(t.stop - t.start for t in tasks)
         where = executor.start()
+        kept = (f"kept {summary.kept_replications:,} of {total:,} replications already stored; "
+                if summary.kept_replications else "")  # fmt: skip
         say(
-            f"{summary.reused_blocks} block files already stored (kept); computing {n_reps} "
-            f"replications in {len(tasks)} blocks over {len({t.cell.data_key for t in tasks})} "
-            f"cells on {where}"
+            f"{kept}computing {n_reps:,} replications ({_observations(tasks):,} observations) in "
+            f"{len(tasks)} blocks over {len({t.cell.data_key for t in tasks})} cells on {where}"
         )
     stale = {e.result_key: store.blocks(e.result_key) for c in plan.cells for e in c.estimators}
     t0 = time.perf_counter()
-    bar = _progress_bar(tasks) if (progress and tasks) else None
+    bar = _progress(tasks) if (progress and tasks) else None
+    recorder = Recorder(store, progress=bar.advance_task if bar else None,
+                        skipped=bar.skip_task if bar else None,
+                        max_fail_rate=cfg.max_fail_rate)  # fmt: skip
+    stopped_by: BaseException | None = None
     try:
-        # Leaving the Recorder joins its writer thread: every block is on disk past this point.
-        with Recorder(store, progress=bar.update_task if bar else None,
-                      max_fail_rate=cfg.max_fail_rate) as recorder:  # fmt: skip
-            executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
+        with output_errors(root):
+            # Leaving the Recorder joins its writer thread: every block is on disk past here.
+            with recorder:
+                if bar:
+                    bar.start()
+                executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
+    except (SimstudyError, KeyboardInterrupt) as exc:
+        stopped_by = exc
     finally:
         if bar:
             bar.close()
     timings, stopped = recorder.outcome()
     summary.executor = executor.describe()
     summary.wall_seconds = time.perf_counter() - t0
-    if force:
+    summary.nonfinite = recorder.nonfinite_counts()
+    if force and stopped_by is None:
         written = {store.block_path(e.result_key, t.start, t.stop) for t in tasks for e in t.estimators}
         for blocks in stale.values():
             for _, _, path in blocks:
@@ -278,12 +371,61 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, *, executor, force,
     n_of = {c.data_key: c.n for c in plan.cells}
     summary.computed_replications = sum(int(t["replications"]) for t in timings.values())
     summary.computed_samples = sum(int(t["replications"]) * n_of[k] for k, t in timings.items())
-    manifest = _manifest(plan, store, timings, summary, config_dir)
-    store.write_manifest(manifest)
+    with output_errors(root):
+        manifest = _manifest(plan, store, timings, summary, config_dir)
+        store.write_manifest(manifest)
+    if stopped_by is not None:
+        if isinstance(stopped_by, EstimatorError):
+            raise EstimatorError(
+                f"{stopped_by}. The run stopped there: {summary.computed_replications:,} "
+                f"replications computed in this run and every finished block are stored in "
+                f"{root} (manifest.json written; `simstudy report {root}` reports what is "
+                "stored)"
+                + (f"; reproduce it with `simstudy replay {root} --cell "
+                   f"{stopped_by.data_key[:12]} --rep {stopped_by.rep}`"
+                   if stopped_by.data_key is not None else "")
+                + "; fix the estimator and rerun the same command to resume",
+                data_key=stopped_by.data_key, rep=stopped_by.rep,
+            ) from None
+        raise stopped_by
     summary.cells = manifest["cells"]
     result = StudyResult(root)
     result.last_run = summary
     return result
+
+
+def _cell_ranges(tasks):
+    """The tasks with one entry per (cell, replication range), whatever their estimators."""
+    seen = {}
+    for t in tasks:
+        seen.setdefault((t.cell.data_key, t.start, t.stop), t)
+    return list(seen.values())
+
+
+def _observations(tasks) -> int:
+    return sum(t.samples for t in _cell_ranges(tasks))
+
+
+@contextlib.contextmanager
+def output_errors(root: Path):
+    """Turn an OS error while writing the results (permissions, a read-only or full disk) into
+    an :class:`OutputError` naming the path and the fix. Writes are atomic, so what is on disk
+    is whole files only."""
+    import errno
+
+    try:
+        yield
+    except OSError as exc:
+        where = exc.filename or root
+        if exc.errno == errno.ENOSPC:
+            fix = ("free some space or give --out a folder on another disk; every block "
+                   "written before is kept, and a rerun resumes")  # fmt: skip
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            fix = ("the folder is read-only for this user: give --out a writable folder, or "
+                   "copy the results folder somewhere writable (cp -r) and use the copy")  # fmt: skip
+        else:
+            fix = "check the disk and the folder's permissions, then rerun (it resumes)"
+        raise OutputError(f"{where}: cannot write ({exc.strerror or exc}); {fix}") from None
 
 
 @dataclass
@@ -348,38 +490,30 @@ def _check_same_study(root: Path, cfg: StudyConfig) -> None:
         )
 
 
-class _Bar:
-    """tqdm over observations (n x replications), labelled with replications done."""
+class _TaskProgress:
+    """The run's :class:`simstudy.progress.Progress`, advanced by finished (or skipped) tasks."""
 
     def __init__(self, tasks):
-        from tqdm import tqdm
+        from simstudy.progress import Progress
 
-        self.total_reps = sum(t.stop - t.start for t in tasks)
-        self.done_reps = 0
-        self.bar = tqdm(
-            total=sum(t.samples for t in tasks),
-            unit="obs",
-            unit_scale=True,
-            dynamic_ncols=True,
-            file=sys.stderr,
-            bar_format="{l_bar}{bar}| {postfix} [{elapsed}<{remaining}, {rate_fmt}]",
-        )
-        self._postfix()
+        self.progress = Progress(_observations(tasks), sum(t.stop - t.start for t in tasks),
+                                 announce=False)  # fmt: skip
 
-    def _postfix(self):
-        self.bar.set_postfix_str(f"{self.done_reps}/{self.total_reps} replications")
+    def start(self) -> None:
+        self.progress.start()
 
-    def update_task(self, task):
-        self.done_reps += task.stop - task.start
-        self._postfix()
-        self.bar.update(task.samples)
+    def advance_task(self, task) -> None:
+        self.progress.advance(task.samples, task.stop - task.start)
 
-    def close(self):
-        self.bar.close()
+    def skip_task(self, task) -> None:
+        self.progress.skip(task.samples, task.stop - task.start)
+
+    def close(self) -> None:
+        self.progress.close()
 
 
-def _progress_bar(tasks):
-    return _Bar(tasks)
+def _progress(tasks) -> _TaskProgress:
+    return _TaskProgress(tasks)
 
 
 def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None) -> dict[str, Any]:
@@ -521,6 +655,11 @@ class StudyResult:
         metrics are those of the stored replicates, as ``simstudy run`` wrote them)."""
         from simstudy.verdicts import all_met, compute_verdicts
 
+        check_writable(self.root)
+        with output_errors(self.root):
+            return self._analyse(reuse_metrics, all_met, compute_verdicts)
+
+    def _analyse(self, reuse_metrics, all_met, compute_verdicts):
         stored = self._stored_checks() if reuse_metrics else None
         current = self.config.checks.model_dump()
         if stored is not None and all(stored.get(k) == current[k] for k in METRIC_CHECKS):
@@ -542,6 +681,15 @@ class StudyResult:
             },
         )
         return metrics, verdicts
+
+    def write_report(self, formats=None) -> list[Path]:
+        """Write report.md, report.html, tables/ and figures/ from the stored metrics and
+        verdicts (see :func:`simstudy.report.build_report`); returns the files written."""
+        from simstudy.report import build_report
+
+        check_writable(self.root)
+        with output_errors(self.root):
+            return build_report(self, formats=formats)
 
     def __repr__(self) -> str:
         return f"StudyResult({str(self.root)!r}, cells={len(self.manifest['cells'])})"
@@ -624,8 +772,9 @@ class Verification:
     result: "StudyResult"
 
 
-def verify(config_or_dir, **options) -> Verification:
-    """Run (or reuse) a study, or read a results folder, and judge every property.
+def verify(config_or_dir, *, report: bool = True, **options) -> Verification:
+    """Run (or complete) a study, or read a results folder, judge every property and write
+    the report of those verdicts (``report=False``: metrics and verdicts only).
 
     ``options`` are those of :func:`run` (``out``, ``threads``, ``replications``, ...).
     """
@@ -637,6 +786,8 @@ def verify(config_or_dir, **options) -> Verification:
     else:
         result = run(config_or_dir, **{**options, "report": False})
     _, verdicts = result.analyse()
+    if report:
+        result.write_report()
     return Verification(all_met(verdicts), verdicts, result)
 
 

@@ -33,6 +33,7 @@ from scipy.special import ndtri
 
 from simstudy.config import PROPERTIES, StudyConfig
 from simstudy.metrics.asymptotic import holm
+from simstudy.metrics.precision import MIN_SIZES_FOR_RATE, too_few_sizes_reason
 from simstudy.metrics.summarise import JOINT
 
 COLUMNS = [
@@ -71,6 +72,7 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
     expect = _expectations(config, manifest)
     per_n = metrics[metrics.n.notna() & (metrics.param != JOINT)]
     trends = metrics[metrics.n.isna()]
+    grid_sizes = len(set(config.sample_sizes))
     rows = []
     families = per_n.groupby(["model", "estimator", "theta", "param"], sort=False)
     for (model, est, theta, param), fam in families:
@@ -97,13 +99,27 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
             rows.append((model, est, theta, param, prop, verdict, expected, met, stat, margin, se,
                          needed, detail))  # fmt: skip
 
+        fail_last, _ = value("fail_rate")
+        if fail_last >= 1.0:
+            # Nothing to judge: say why instead of reporting NaN statistics.
+            why = (f"every fit at n={last_n} failed (fail_rate 100%), so there is no estimate to "
+                   "judge; see the failed fits' status in the replicates or `simstudy replay`")  # fmt: skip
+            for prop in PROPERTIES:
+                add(prop, INCONCLUSIVE, math.nan, math.nan, math.nan, None, why)
+            continue
+
         # consistent
         slope_row = trends[(trends.model == model) & (trends.estimator == est)
                            & (trends.theta == theta) & (trends.param == param)]  # fmt: skip
         rmse = fam[fam.metric == "rmse"].sort_values("n")
-        if slope_row.empty or rmse.empty:
+        if grid_sizes < MIN_SIZES_FOR_RATE:
+            add("consistent", SKIPPED, math.nan, checks.rate_margin, math.nan, None,
+                "skipped: " + too_few_sizes_reason(grid_sizes))  # fmt: skip
+        elif slope_row.empty or rmse.empty:
             add("consistent", INCONCLUSIVE, math.nan, checks.rate_margin, math.nan, None,
-                "fewer than 3 sample sizes with a finite RMSE")  # fmt: skip
+                f"fewer than {MIN_SIZES_FOR_RATE} of the study's {grid_sizes} sample sizes have "
+                f"a finite, positive RMSE with an MCSE ({fam.n.nunique()} have all their "
+                "replications stored; too many failed fits, or a run that stopped early?)")  # fmt: skip
         else:
             main = slope_row[slope_row.metric == "rmse_slope"]
             dof_row = slope_row[slope_row.metric == "rmse_slope_dof"]
@@ -202,4 +218,4 @@ def all_met(verdicts: pd.DataFrame) -> bool:
     return bool(verdicts["met"].all()) if len(verdicts) else True
 
 
-__all__ = ["PROPERTIES", "compute_verdicts", "all_met", "equivalence"]
+__all__ = ["PROPERTIES", "all_met", "compute_verdicts", "equivalence"]

@@ -254,8 +254,12 @@ def test_shipped_configs_validate(path):
 def test_quickstart_values():
     cfg = load_config(CONFIGS / "quickstart.yaml")
     assert cfg.name == "quickstart"
-    assert cfg.seed == 20261121 and cfg.replications == 2000
-    assert cfg.sample_sizes == (10, 30, 100, 300, 1000)
+    assert cfg.seed == 20261121 and cfg.replications == 10_000
+    assert cfg.sample_sizes == (10, 30, 100, 300, 1000, 3000, 10000)
+    # R is large enough for every default margin to decide a perfect estimator's verdicts.
+    from simstudy.metrics.precision import study_warnings
+
+    assert study_warnings(cfg) == []
     assert [m.model for m in cfg.models] == ["exponential", "gamma"]
     assert cfg.models[1].estimator_labels() == ["mle", "mom"]
     assert cfg.models[1].expect == {"mom": {"efficient": "fail"}}

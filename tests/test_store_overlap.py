@@ -3,11 +3,13 @@ bytes, errors and interrupts surface in the run, and the manifest trusts only wh
 
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 import simstudy
+from simstudy.errors import OutputError
 from simstudy.executors import _tasks, local
 from simstudy.store import Store
 
@@ -57,15 +59,20 @@ def test_a_failed_write_fails_the_run_with_its_message_and_leaves_no_temp_file(t
         return real_replace(src, dst, *args, **kwargs)
 
     monkeypatch.setattr(os, "replace", failing_replace)
-    with pytest.raises(OSError, match=r"No space left on device \(injected\)"):
+    with pytest.raises(OutputError, match=r"No space left on device \(injected\).*free some space"):
         simstudy.run(config(), out=tmp_path, report=False, block_size=20)
     root = tmp_path / "overlap"
     assert leftovers(root) == []
-    assert not (root / "manifest.json").exists()
     assert not (root / ".lock").exists()
     # The write failed on the 2nd block, so the run stopped within the writer's queue depth.
     assert len(parquet_replaces) == 2
-    assert len(list(root.rglob("*.parquet"))) == 1
+    stored = list(root.rglob("*.parquet"))
+    assert len(stored) == 1
+    # The manifest describes exactly what is stored: one block of 20 replications.
+    manifest = json.loads((root / "manifest.json").read_text())
+    counts = [e["replications"] for c in manifest["cells"] for e in c["estimators"].values()]
+    assert sorted(counts) == [0] * (len(counts) - 1) + [20]
+    assert {c["status"] for c in manifest["cells"]} == {"partial"}
 
 
 def test_an_interrupt_keeps_the_computed_blocks_and_the_rerun_matches(tmp_path, monkeypatch):

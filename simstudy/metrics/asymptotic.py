@@ -80,6 +80,13 @@ def ks_chi2_p(t: np.ndarray, df: int) -> float:
     return float(stats.kstest(t, stats.chi2(df).cdf).pvalue)
 
 
+def slope_sizes(sample_sizes) -> list[int]:
+    """The sample sizes the RMSE slope is fitted on: the upper half of the grid when it has at
+    least 6 sizes, else its largest 3 (the asymptotic end, with enough points for a slope)."""
+    sizes = sorted(sample_sizes)
+    return sizes[len(sizes) // 2 :] if len(sizes) >= 6 else sizes[-3:]
+
+
 def loglog_slope(n: np.ndarray, value: np.ndarray, mcse: np.ndarray, level: float,
                  lack_of_fit_alpha: float = 0.01):  # fmt: skip
     """Weighted least-squares slope of log(value) on log(n) with a ``level`` CI.

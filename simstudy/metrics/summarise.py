@@ -139,7 +139,7 @@ def _trends(frame: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (model, est, theta, param), g in rmse.groupby(["model", "estimator", "theta", "param"], sort=False):
         g = g.sort_values("n")
-        upper = g.iloc[len(g) // 2 :] if len(g) >= 6 else g.iloc[-3:]
+        upper = g[g.n.isin(asymptotic.slope_sizes(g.n.tolist()))]
         slope, se, _, _, dof = asymptotic.loglog_slope(
             upper.n.to_numpy(), upper.value.to_numpy(), upper.mcse.to_numpy(), 0.95
         )

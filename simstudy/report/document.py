@@ -396,12 +396,48 @@ def _run_facts(result, metrics: pd.DataFrame) -> list[Block]:
     return blocks
 
 
+def _incomplete_note(result) -> Block | None:
+    """A paragraph naming the cells whose replications are not all stored (a stopped run)."""
+    cells = result.manifest["cells"]
+    partial = [c for c in cells if c.get("status", "complete") != "complete"]
+    if not partial:
+        return None
+    reasons = sorted({c["stopped"] for c in partial if c.get("stopped")})
+    return Block("para", text=(
+        f"**Incomplete.** {len(partial)} of {len(cells)} cells do not have all "
+        f"R = {int(result.manifest['replications']):,} replications stored for every estimator "
+        "(a run stopped early); an estimator enters the metrics of a cell only once all its "
+        "replications are stored, so those cells are missing from the metrics. Rerun `simstudy run` to "
+        "complete them." + (" " + " ".join(reasons) if reasons else "")))  # fmt: skip
+
+
+def compose_empty(result, root: Path) -> list[Block]:
+    """The report of a study with no cell complete yet: what was asked, what was run."""
+    cfg = result.config
+    blocks = [Block("heading", text=f"Simulation study report: {cfg.name}", level=1)]
+    if cfg.aim:
+        blocks.append(Block("para", text=f"**Aim.** {cfg.aim}"))
+    blocks.append(Block("para", text=(
+        "**Nothing to report yet.** No estimator has all its replications of any cell stored, "
+        "so there are no metrics, verdicts, tables or figures. Rerun `simstudy run` with the "
+        "study file to compute them (it resumes from what is stored).")))  # fmt: skip
+    note = _incomplete_note(result)
+    if note is not None:
+        blocks.append(note)
+    blocks.append(Block("heading", text="Study definition"))
+    blocks.append(Block("code", text=_study_yaml(root / "study.yaml").rstrip("\n")))
+    return blocks
+
+
 def compose(result, metrics: pd.DataFrame, verdicts: pd.DataFrame,
             figure_entries: dict[tuple[str, str], list[FigureEntry]], root: Path) -> list[Block]:  # fmt: skip
     cfg = result.config
     blocks = [Block("heading", text=f"Simulation study report: {cfg.name}", level=1)]
     if cfg.aim:
         blocks.append(Block("para", text=f"**Aim.** {cfg.aim}"))
+    note = _incomplete_note(result)
+    if note is not None:
+        blocks.append(note)
     blocks += [Block("heading", text="Verdicts"), Block("para", text=_verdict_summary(verdicts))]
     if len(verdicts):
         blocks.append(Block("table", table=tables.verdict_table(verdicts)))
@@ -564,6 +600,12 @@ def build(result, formats: Sequence[str] | None = None, *, workers: int | None =
     formats = tuple(formats or result.config.report.formats)
     metrics = result.metrics
     verdicts = result.verdicts
+    md, page = root / "report.md", root / "report.html"
+    if metrics.empty or metrics["n"].isna().all():
+        blocks = compose_empty(result, root)
+        atomic_write_text(md, render_markdown(blocks))
+        atomic_write_text(page, render_html(blocks, f"simstudy report: {result.config.name}"))
+        return [md, page]
     written = tables.write_tables(metrics, verdicts, root / "tables", study=result.config.name)
     fig_dir = root / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
@@ -574,7 +616,6 @@ def build(result, formats: Sequence[str] | None = None, *, workers: int | None =
         if stale.is_file() and _OUR_FIGURE.match(stale.name) and stale.name not in keep:
             stale.unlink()
     blocks = compose(result, metrics, verdicts, entries, root)
-    md, page = root / "report.md", root / "report.html"
     atomic_write_text(md, render_markdown(blocks))
     atomic_write_text(page, render_html(blocks, f"simstudy report: {result.config.name}"))
     return written + fig_paths + [md, page]
