@@ -100,14 +100,18 @@ class FitDispatcher(CPUDispatcher):
         return super().compile(sig)
 
 
-def fit_kernel(func):
-    """Decorator of built-in estimators: a cached :class:`FitDispatcher` (compiled on first
-    use, for :data:`FIT_SIG`)."""
+def fit_kernel(func=None, *, cache: bool = True):
+    """Decorator of estimators: a :class:`FitDispatcher` (compiled on first use, for
+    :data:`FIT_SIG`), cached on disk unless ``cache=False`` (kernels closing over values
+    built at run time, which Numba cannot cache)."""
+    if func is None:
+        return lambda f: fit_kernel(f, cache=cache)
     options = {k: v for k, v in _OPTIONS.items() if k != "cache"}
     dispatcher = FitDispatcher(
         py_func=func, locals={}, targetoptions={**options, "nopython": True, "boundscheck": None}
     )
-    dispatcher.enable_caching()
+    if cache:
+        dispatcher.enable_caching()
     return dispatcher
 
 

@@ -17,8 +17,16 @@ from typing import Any, Literal, Mapping, Union
 
 import yaml
 from pydantic import (
-    BaseModel, ConfigDict, Discriminator, Field, StrictFloat, StrictInt, Tag, ValidationError,
-    field_validator, model_validator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictFloat,
+    StrictInt,
+    Tag,
+    ValidationError,
+    field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
@@ -654,9 +662,14 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
 def _model_problems(config: StudyConfig, base_dir=None):
     """(key path, message) for every model-level problem: names, parameters, estimators."""
     from simstudy.errors import PluginError
-    from simstudy.models._registry import get_model, load_plugin_model, suggest, unknown_model_message
     from simstudy.models._base import ModelError
     from simstudy.models._design import DesignFileError
+    from simstudy.models._registry import (
+        get_model,
+        load_plugin_model,
+        suggest,
+        unknown_model_message,
+    )
 
     for i, entry in enumerate(config.models):
         base = ("models", i)

@@ -32,7 +32,7 @@ from simstudy._jit import (
     SUFF_SIG,
     as_fit_kernel,
     ensure_compiled,
-    jit_sig,
+    jit,
 )
 from simstudy.models._base import BOUNDARY, NO_DESIGN, NOT_CONVERGED, OK, se_slots
 
@@ -40,7 +40,7 @@ from simstudy.models._base import BOUNDARY, NO_DESIGN, NOT_CONVERGED, OK, se_slo
 CHUNKS_PER_THREAD = 4
 
 
-@jit_sig(SUFF_SIG)
+@jit
 def no_suff_stats(x, out):
     """The ``suff_stats`` placeholder of models without sufficient statistics (never called:
     the driver gets ``n_suff`` = 0 and evaluates ``loglik`` on the sample)."""
@@ -146,6 +146,7 @@ def lr_kernels(model) -> tuple:
     them: the model's sufficient statistics if it declares them, else ``loglik`` on x."""
     if model.n_suff > 0:
         return model.suff_loglik, model.suff_stats, model.n_suff
+    ensure_compiled(no_suff_stats, SUFF_SIG)
     return model.loglik, no_suff_stats, 0
 
 

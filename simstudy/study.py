@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
-import pandas as pd
 import yaml
 
+from simstudy._lazy import lazy_import
 from simstudy._version import __version__
 from simstudy.config import StudyConfig, load_config, parse_config
 from simstudy.errors import EstimatorError, OutputError, SimstudyError, StoreError, StudyConfigError
@@ -34,6 +34,10 @@ from simstudy.store import (
     atomic_write_json,
     atomic_write_text,
 )
+
+#: pandas is imported when a table is first built: a run that stores replicates without
+#: analysing them (``--no-report``) never pays for it.
+pd = lazy_import("pandas")
 
 #: The ``checks`` fields the metrics table depends on (the coverage level of the Wald
 #: intervals, the ε of P(|θ̂ - θ| > ε), the reference estimator of relative efficiency); the
@@ -377,10 +381,9 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, tasks, *, executor,
     if stopped_by is not None:
         if isinstance(stopped_by, EstimatorError):
             raise EstimatorError(
-                f"{stopped_by}. The run stopped there: {summary.computed_replications:,} "
-                f"replications computed in this run and every finished block are stored in "
-                f"{root} (manifest.json written; `simstudy report {root}` reports what is "
-                "stored)"
+                f"{stopped_by}. The run stopped there; every block finished before it is stored "
+                f"in {root} ({summary.computed_replications:,} replications of this run; "
+                f"manifest.json written, `simstudy report {root}` reports what is stored)"
                 + (f"; reproduce it with `simstudy replay {root} --cell "
                    f"{stopped_by.data_key[:12]} --rep {stopped_by.rep}`"
                    if stopped_by.data_key is not None else "")

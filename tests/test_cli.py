@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from clitools import assert_user_error, main_in_process, simstudy
 
 from simstudy.models import get_model, list_models
 
@@ -33,41 +33,6 @@ models:
     params: {rate: 2.0}
     estimators: [mle, unbiased]
 """
-
-
-def simstudy(*args: str, cwd: Path, pythonpath: Path | None = None) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")  # leave no __pycache__ in tmp folders
-    if pythonpath is not None:
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
-    return subprocess.run(
-        [sys.executable, "-m", "simstudy", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-
-
-def assert_user_error(proc: subprocess.CompletedProcess, command: str, *fragments: str) -> str:
-    """Exit 2, exactly one 'simstudy COMMAND: error: ...' line on stderr, no traceback."""
-    assert proc.returncode == 2, (proc.returncode, proc.stderr)
-    assert "Traceback" not in proc.stderr, proc.stderr
-    lines = proc.stderr.strip().splitlines()
-    assert len(lines) == 1, proc.stderr
-    assert lines[0].startswith(f"simstudy {command}: error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in {lines[0]!r}"
-    assert proc.stdout == ""
-    return lines[0]
-
-
-def main_in_process(*args: str, cwd: Path, monkeypatch, capsys) -> subprocess.CompletedProcess:
-    """``simstudy.cli.main`` in this process (no start-up cost) for errors raised before any
-    work starts; any exception other than the CLI's own exit 2 fails the test."""
-    from simstudy.cli import main
-
-    monkeypatch.chdir(cwd)
-    capsys.readouterr()
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return subprocess.CompletedProcess(["simstudy", *args], code, out, err)
 
 
 def edit(old: str, new: str) -> str:

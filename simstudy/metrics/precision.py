@@ -12,11 +12,18 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
-from scipy.special import ndtri
 
 from simstudy.metrics.asymptotic import slope_sizes
+
+
+def ceil_count(value: float) -> int:
+    """The least whole R >= ``value``, ignoring rounding error in ``value`` (0.95·0.05/0.001²
+    is 47500.000000000004 in floating point, and needs R = 47,500, not 47,501)."""
+    return math.ceil(value * (1.0 - 1e-12))
+
 
 #: The rate of convergence is a slope over at least this many sample sizes.
 MIN_SIZES_FOR_RATE = 3
@@ -46,7 +53,7 @@ def replications_needed(metrics, targets: dict[str, float], replications: int,
         deciding = in_slope if metric == "mse" else largest
         sub = per_n[deciding & (per_n.metric == metric) & per_n.mcse.notna()]
         if metric == "coverage":
-            need = math.ceil(level * (1.0 - level) / target**2)
+            need = ceil_count(level * (1.0 - level) / target**2)
             worst = sub.iloc[0] if len(sub) else None
             rows.append(_row(metric, target, need, worst))
             continue
@@ -55,7 +62,7 @@ def replications_needed(metrics, targets: dict[str, float], replications: int,
             continue
         scaled = replications * (sub.mcse / target) ** 2
         worst = sub.loc[scaled.idxmax()]
-        rows.append(_row(metric, target, math.ceil(float(scaled.max())), worst))
+        rows.append(_row(metric, target, ceil_count(float(scaled.max())), worst))
     return pd.DataFrame(rows)
 
 
@@ -111,17 +118,19 @@ def ideal_precision(checks, replications: int, sample_sizes) -> list[Precision]:
     stray z_p MCSEs from the target).
     """
     r = int(replications)
-    factor = float(ndtri(1.0 - checks.alpha) + ndtri(1.0 - (1.0 - DECIDE_PROBABILITY) / 2))
+    # Φ⁻¹ by Wichura's AS 241 (statistics.NormalDist), to about 1e-16: no SciPy import here.
+    quantile = NormalDist().inv_cdf
+    factor = quantile(1.0 - checks.alpha) + quantile(1.0 - (1.0 - DECIDE_PROBABILITY) / 2)
     level = checks.coverage_level
     out = [
         Precision("asymptotically_unbiased", "bias/EmpSE", "bias_margin", checks.bias_margin,
-                  1.0 / math.sqrt(r), r, math.ceil((factor / checks.bias_margin) ** 2), factor),
+                  1.0 / math.sqrt(r), r, ceil_count((factor / checks.bias_margin) ** 2), factor),
         Precision("efficient", "efficiency", "efficiency_margin", checks.efficiency_margin,
                   math.sqrt(2.0 / max(r - 1, 1)), r,
-                  math.ceil(2.0 * (factor / checks.efficiency_margin) ** 2 + 1), factor),
+                  ceil_count(2.0 * (factor / checks.efficiency_margin) ** 2 + 1), factor),
         Precision("wald_coverage", "Wald coverage", "coverage_margin", checks.coverage_margin,
                   math.sqrt(level * (1 - level) / r), r,
-                  math.ceil(level * (1 - level) * (factor / checks.coverage_margin) ** 2), factor),
+                  ceil_count(level * (1 - level) * (factor / checks.coverage_margin) ** 2), factor),
     ]  # fmt: skip
     if len(set(sample_sizes)) >= MIN_SIZES_FOR_RATE:
         x = np.log(np.array(slope_sizes(sample_sizes), dtype=float))
@@ -129,7 +138,7 @@ def ideal_precision(checks, replications: int, sample_sizes) -> list[Precision]:
         out.insert(0, Precision(
             "consistent", "RMSE slope", "rate_margin", checks.rate_margin,
             math.sqrt(1.0 / (2.0 * r * sxx)), r,
-            math.ceil(factor**2 / (2.0 * checks.rate_margin**2 * sxx)), factor,
+            ceil_count(factor**2 / (2.0 * checks.rate_margin**2 * sxx)), factor,
         ))  # fmt: skip
     return out
 

@@ -5,15 +5,15 @@ from simstudy.models._base import (
     NO_MLE,
     NOT_CONVERGED,
     OK,
+    POSITIVE,
+    REAL,
     STATUS_CODES,
+    UNIT_OPEN,
     Estimator,
     Interval,
     Model,
     ModelError,
     Param,
-    POSITIVE,
-    REAL,
-    UNIT_OPEN,
 )
 from simstudy.models._registry import get_model, list_models
 

@@ -43,7 +43,7 @@ import numba
 import numpy as np
 
 from simstudy import rng
-from simstudy._jit import FIT_SIG, _OPTIONS
+from simstudy._jit import _OPTIONS, fit_kernel
 from simstudy.errors import PluginError
 from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model, Param
 from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
@@ -190,7 +190,7 @@ def _kernels(logpdf, user_sample, start):
 
     start_vec = start.copy()
 
-    @numba.njit(FIT_SIG, **{**_OPTIONS, "cache": False})
+    @fit_kernel(cache=False)
     def fit(x, out_theta, out_se):
         theta = start_vec.copy()
         grad = np.empty(k)
