@@ -32,7 +32,7 @@ from pydantic_core import PydanticCustomError
 
 from simstudy.errors import StudyConfigError
 
-#: Properties a verdict is given for (DESIGN.md "Verdicts"); ``expect`` keys must be among them.
+#: Properties a verdict is given for (README "What it verifies"); ``expect`` keys are among them.
 PROPERTIES = (
     "consistent",
     "asymptotically_unbiased",
@@ -220,7 +220,7 @@ class ModelEntry(_Strict):
 
 
 class Checks(_Strict):
-    """Tolerances of the verdicts (DESIGN.md "Verdicts"); defaults documented in the README."""
+    """Tolerances of the verdicts; the defaults are documented in the README ("What it verifies")."""
 
     # Strict: a quoted '0.9' or a YAML bool is an error, not silently converted.
     alpha: StrictFloat = Field(0.01, gt=0.0, lt=0.5)

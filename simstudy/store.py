@@ -1,6 +1,6 @@
 """The results folder: study.yaml, manifest.json and replicate blocks in Parquet.
 
-Layout (DESIGN.md "Store")::
+Layout::
 
     results/<study>/study.yaml, manifest.json
     results/<study>/store/<result_key>/reps-<start>-<stop>.parquet

@@ -158,17 +158,22 @@ def _within(name: str, value: float, expected: float, mcse: float,
 def assert_mle_properties(model: str, params: Mapping[str, Any], sample_sizes: Sequence[int],
                           replications: int, estimator: str = "mle", *, seed: int = 20261121,
                           checks: Mapping[str, Any] | None = None, out: str | None = None,
-                          **expect: str) -> Any:  # fmt: skip
+                          expect: Mapping[str, Any] | None = None,
+                          **properties: str) -> Any:  # fmt: skip
     """Run a study of one model and estimator; raise AssertionError unless every verdict is as
-    expected (default: PASS; e.g. ``efficient="fail"``). Returns the verdict table.
+    expected (default: PASS). Returns the verdict table.
 
-    ``estimator`` is a built-in name or a plugin reference ``"package.module:function"``.
+    Expectations take the forms of a study's ``expect:``: ``efficient="fail"`` (keyword
+    arguments) applies to every parameter; ``expect={"mu": {"efficient": "fail"}}`` to one
+    parameter (the others keep PASS), and the two combine. ``estimator`` is a built-in name or
+    a plugin reference ``"package.module:function"``.
     """
     from simstudy.study import run
     from simstudy.verdicts import all_met
 
     spec: Any = {"plugin": estimator, "name": "candidate"} if ":" in estimator else estimator
     label = "candidate" if ":" in estimator else estimator
+    wanted = {**dict(properties), **dict(expect or {})}
     config = {
         "name": "assert-mle-properties",
         "seed": seed,
@@ -178,7 +183,7 @@ def assert_mle_properties(model: str, params: Mapping[str, Any], sample_sizes: S
             "model": model,
             "params": dict(params),
             "estimators": [spec],
-            "expect": {label: dict(expect)} if expect else {},
+            "expect": {label: wanted} if wanted else {},
         }],
         "checks": dict(checks or {}, reference=label),
     }  # fmt: skip

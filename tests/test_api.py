@@ -207,18 +207,6 @@ def test_assert_mle_properties_reports_failing_property(tmp_path):
         sys.path.remove(str(tmp_path))
 
 
-# ---- README and CI ---------------------------------------------------------------------------
-def test_ci_runs_exactly_the_readme_commands():
-    readme = (ROOT / "README.md").read_text()
-    quick = readme.split("## Quick start", 1)[1].split("##", 1)[0]
-    commands = re.findall(r"```bash\n(.+?)\n```", quick)
-    assert len(commands) == 2, "the quick start is exactly two commands"
-    run_cmd, test_cmd = commands
-    assert "configs/quickstart.yaml" in run_cmd and "pytest" in test_cmd
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert test_cmd in ci, ".ci/run must run the README's test command verbatim"
-
-
 def test_python_dash_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "simstudy", "models"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0 and "gamma" in proc.stdout

@@ -1,5 +1,5 @@
 """The command line: user errors exit 2 with one message and no traceback, and leave nothing
-behind (DESIGN.md "Interfaces" and "Errors").
+behind.
 
 Most tests run ``python -m simstudy`` in a subprocess. Each pays the Numba import (about a
 second) and the first real run may compile kernels (cached after), so real runs are few and

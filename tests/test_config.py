@@ -1,5 +1,5 @@
 """Study config validation: every bad config is one StudyConfigError naming file:line, key path,
-the value received and what is allowed or how to fix it (DESIGN.md "Errors", STYLE.md rule 5).
+the value received and what is allowed or how to fix it.
 
 Each case edits one thing in ``BASE``, whose line numbers the expected locations refer to.
 """

@@ -446,7 +446,7 @@ METRIC_COLUMNS = ["model", "estimator", "theta", "n", "param", "metric", "value"
                   "n_ok", "n_failed"]  # fmt: skip
 VERDICT_COLUMNS = ["model", "estimator", "theta", "param", "property", "verdict", "expected",
                    "statistic", "margin", "mcse", "detail"]  # fmt: skip
-#: DESIGN.md "Metrics": per cell x estimator x parameter (regular model, nonzero θ).
+#: The metrics of every cell x estimator x parameter (regular model, nonzero θ; README "What it verifies").
 PER_PARAM = {
     "mean", "bias", "rel_bias", "empse", "mse", "rmse", "modse", "rel_err_modse", "crlb_se",
     "efficiency", "n_var", "inv_fisher", "coverage", "be_coverage", "skewness",

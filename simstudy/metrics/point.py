@@ -24,7 +24,8 @@ def _safe(metric, *args) -> Pair:
 
 def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fisher_jj: float,
                   *, level: float, epsilon: float) -> dict[str, Pair]:  # fmt: skip
-    """Every single-parameter metric of DESIGN.md "Metrics" for usable replications.
+    """Every single-parameter metric of the metrics table (README "What it verifies") for usable
+    replications.
 
     ``est``/``se``: estimates and model-based SEs of the usable fits in replication order;
     ``inv_fisher_jj``: [I(θ)^-1]_jj per observation; ``level``: Wald-interval level;

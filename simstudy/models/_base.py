@@ -43,7 +43,7 @@ import numpy as np
 
 from simstudy.errors import SimstudyError
 
-#: Fit status codes: int in kernels and Parquet, string in tables (DESIGN.md "Fit status").
+#: Fit status codes: int in kernels and Parquet, string in tables (README "What a run stores").
 OK, NOT_CONVERGED, NO_MLE, BOUNDARY = 0, 1, 2, 3
 STATUS_CODES = {OK: "ok", NOT_CONVERGED: "not_converged", NO_MLE: "no_mle", BOUNDARY: "boundary"}
 #: Statuses whose estimates enter the metrics (a boundary MLE is a valid MLE).

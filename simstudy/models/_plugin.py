@@ -22,7 +22,7 @@ The contract (the minimum; everything else falls back, and says so in the model'
         def sample(state, theta, out):        # fill `out` with draws from simstudy.rng streams
             ...
 
-Fallbacks (Style rule 3: require little, make fallbacks explicit): the score is a central
+Fallbacks (the contract asks for little, and every fallback is named in the tags): the score is a central
 difference of the log-likelihood (step ε^(1/3)·max(1, |θ_j|)); the per-observation Fisher
 information is the Monte Carlo average of the outer product of per-observation scores over
 ``FISHER_DRAWS`` draws from the model's own sampler (cached per θ; relative error ~sqrt(2/m));
@@ -68,7 +68,7 @@ def build_model(obj, reference: str) -> Model:
         if fn is None or not hasattr(fn, "py_func"):
             raise PluginError(
                 f"plugin model {reference!r}: `{attr}` is missing or not Numba-jitted; "
-                f"decorate it with @numba.njit (see the README, 'User-defined models')"
+                f"decorate it with @numba.njit (see the README, 'Plugin models')"
             )
     logpdf, user_sample = obj.logpdf, obj.sample
     k = len(params)

@@ -1,6 +1,6 @@
 """Plugin estimators that must be rejected before anything runs (used by tests/test_cli.py).
 
-Each attribute breaks one rule of the plugin contract (DESIGN.md "The model"): a Numba-jitted
+Each attribute breaks one rule of the plugin contract (README "Plugin estimators"): a Numba-jitted
 ``f(x, out_theta, out_se) -> (status, n_iter)``. Deliberately not ``cache=True``: they never
 compile, and a test must not leave cache files behind.
 """
