@@ -41,7 +41,7 @@ def scipy_gamma(x):
 
 
 def textbook_gamma(x, tight=False):
-    """../shared/reference/002: L-BFGS-B on -Σ gamma.logpdf from the method-of-moments start."""
+    """The textbook fit: L-BFGS-B on -Σ gamma.logpdf from the method-of-moments start."""
 
     def neg_log_likelihood(params):
         alpha, beta = params

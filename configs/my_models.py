@@ -18,7 +18,7 @@ class Rayleigh:
 
     name = "rayleigh"
     params = (Param("sigma", POSITIVE, typical=(0.5, 3.0), doc="scale σ"),)
-    support = "(0, inf)"
+    support = POSITIVE  # what simstudy.fit accepts: x > 0
     start = (1.0,)
 
     @staticmethod

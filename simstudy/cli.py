@@ -343,12 +343,7 @@ def cmd_check_model(args) -> int:
     from simstudy.models import get_model
     from simstudy.testing import check_model, typical_theta
 
-    if ":" in args.name:  # a plugin model "package.module:MyModel"
-        from simstudy.models._registry import load_plugin_model
-
-        model = load_plugin_model(args.name, base_dir=Path.cwd())
-    else:
-        model = get_model(args.name)
+    model = get_model(args.name)  # a built-in name, or a plugin "package.module:MyModel"
     theta = typical_theta(model)
     if args.theta:
         values = dict(typical_theta_pairs(model, theta))

@@ -662,14 +662,14 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
 def _model_problems(config: StudyConfig, base_dir=None):
     """(key path, message) for every model-level problem: names, parameters, estimators."""
     from simstudy.errors import PluginError
-    from simstudy.models._base import ModelError
-    from simstudy.models._design import DesignFileError
     from simstudy.models._registry import (
-        get_model,
+        builtin_model,
         load_plugin_model,
         suggest,
         unknown_model_message,
     )
+    from simstudy.models._base import ModelError
+    from simstudy.models._design import DesignFileError
 
     for i, entry in enumerate(config.models):
         base = ("models", i)
@@ -681,7 +681,7 @@ def _model_problems(config: StudyConfig, base_dir=None):
                 continue
         else:
             try:
-                model = get_model(entry.model)
+                model = builtin_model(entry.model)
             except ModelError:
                 yield base + ("model",), unknown_model_message(entry.model)
                 continue
@@ -697,7 +697,7 @@ def _model_problems(config: StudyConfig, base_dir=None):
                 yield base + ("design",), "a design needs an intercept or at least one covariate"
                 continue
             try:
-                model = get_model(entry.model, design)  # a regression model for this design
+                model = builtin_model(entry.model, design)  # a regression model for this design
             except DesignFileError as exc:
                 yield base + ("design", "file"), str(exc)
                 continue

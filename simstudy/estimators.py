@@ -21,7 +21,7 @@ import numpy as np
 from simstudy._version import __version__
 from simstudy.config import ConfiguredEstimator, PluginEstimator
 from simstudy.errors import PluginError
-from simstudy.models._base import STATUS_CODES, Model, ModelError, se_slots
+from simstudy.models._base import STATUS_CODES, Model, se_slots
 from simstudy.models._registry import get_model
 
 #: Prefix of a plugin estimator's version (a hash of its source follows).
@@ -39,15 +39,23 @@ class FitResult:
 
 
 def fit(model: str | Model, data, estimator: str = "mle") -> FitResult:
-    """Fit ``estimator`` (a built-in name or a ``"pkg.module:function"`` plugin) to ``data``."""
-    m = get_model(model) if isinstance(model, str) else model
-    x = np.ascontiguousarray(data, dtype=np.float64).ravel()
-    if x.size < 1:
-        raise ModelError("data is empty; give at least one observation")
+    """Fit ``estimator`` (a built-in name or a ``"pkg.module:function"`` plugin) to ``data``.
+
+    ``model`` is a built-in name, a plugin model ``"package.module:Class"`` (imported from
+    PYTHONPATH or the current working directory) or a :class:`Model`. ``data`` is checked
+    against the model's declaration (:meth:`Model.check_data`): a 1-D array of n values for
+    iid models, rows (y, x_0, ..., x_{p-1}) as an (n, p+1) array or flat for regression
+    models; every value finite and in the model's support; at least the estimator's
+    ``min_n`` observations. Anything else raises :class:`ModelError` naming the model, the
+    first offending index and value, and what is allowed.
+    """
+    m = get_model(model)
     if ":" in estimator:
-        kernel = compile_plugin(load_plugin(estimator), estimator)
+        plugin, min_n = load_plugin(estimator), 1
     else:
-        kernel = m.estimator(estimator).fit
+        plugin, min_n = None, m.estimator(estimator).min_n
+    x = m.check_data(data, min_n=min_n, estimator=estimator, where=f"fit {m.name}")
+    kernel = m.estimator(estimator).fit if plugin is None else compile_plugin(plugin, estimator)
     theta = np.full(m.k, np.nan)
     se = np.full(se_slots(m.k), np.nan)
     status, n_iter = kernel(x, theta, se)

@@ -79,7 +79,9 @@ def per_observation_hessians(model, x: np.ndarray, theta: np.ndarray) -> np.ndar
 
 def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_000,
                 fit_n: int = 2_000, seed: int = 20261121) -> list[CheckResult]:  # fmt: skip
-    """Self-checks of a model at θ (default: its typical parameters).
+    """Self-checks of a model at θ (default: its typical parameters). ``model`` is a built-in
+    name, a plugin model ``"package.module:Class"`` (imported from PYTHONPATH or the current
+    working directory) or a :class:`~simstudy.models.Model`.
 
     E[score] = 0, Var(score) = I(θ), -E[Hessian] = I(θ) (each entry within
     :data:`MC_TOLERANCE` MCSEs over ``draws`` observations) and score(θ̂) ≈ 0 at the MLE of a
@@ -88,7 +90,7 @@ def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_
     from simstudy import rng
     from simstudy.models._registry import get_model
 
-    m = get_model(model) if isinstance(model, str) else model
+    m = get_model(model)
     theta = np.asarray(typical_theta(m) if theta is None else theta, dtype=np.float64)
     m.check_theta(dict(zip(m.param_names, theta)))
     if not m.regular:

@@ -26,7 +26,7 @@ import pytest
 import simstudy
 from simstudy import rng
 from simstudy._jit import jit
-from simstudy.models import NO_MLE, OK, STATUS_CODES, get_model, list_models
+from simstudy.models import NO_MLE, OK, STATUS_CODES, ModelError, get_model, list_models
 from simstudy.models._base import USABLE_STATUSES, se_slots
 
 EPS = np.finfo(np.float64).eps
@@ -625,7 +625,8 @@ def _degenerate_sample(model, kind, kernel_sample):
 @pytest.mark.parametrize(("name", "estimator", "kind"), DEGENERATE_CASES)
 def test_fit_status_contract_on_degenerate_samples(name, estimator, kind, kernel_sample):
     """Kernels never raise on degenerate samples; the status is a known code, and a usable
-    status comes with finite estimates; the public ``simstudy.fit`` reports the same status."""
+    status comes with finite estimates; the public ``simstudy.fit`` reports the same status,
+    or refuses a sample below the estimator's ``min_n``."""
     model = get_model(name)
     x = _degenerate_sample(model, kind, kernel_sample)
     status, n_iter, est, _ = _fit(model.estimator(estimator).fit, x, model.k)
@@ -633,6 +634,13 @@ def test_fit_status_contract_on_degenerate_samples(name, estimator, kind, kernel
     assert int(n_iter) >= 0
     if int(status) in USABLE_STATUSES:
         assert np.isfinite(est).all(), f"usable status {STATUS_CODES[int(status)]!r}, θ̂ {est}"
+    if x.size // model.data_width < model.estimator(estimator).min_n:
+        # Too few observations for this estimator: the kernel has no estimate, and the public
+        # path says so instead of returning no_mle.
+        assert int(status) == NO_MLE
+        with pytest.raises(ModelError, match="needs at least"):
+            simstudy.fit(model, x, estimator)
+        return
     result = simstudy.fit(model, x, estimator)  # the public path, same kernel
     assert result.status == STATUS_CODES[int(status)]
 

@@ -1,7 +1,7 @@
 """The model declaration: the one extension point of simstudy.
 
 A model is a frozen :class:`Model` value built from declarations (parameters with domains,
-support, tags) and pure Numba functions. Nothing here runs logic at construction time;
+the :class:`Support` of its data, tags) and pure Numba functions. Nothing here runs logic at construction time;
 validation, documentation (``simstudy models``) and the generic test suite are derived from the
 declarations.
 
@@ -31,6 +31,11 @@ Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in dec
     ``out_se`` has :func:`se_slots` (k) entries: the k standard errors, then the k(k-1)/2
     correlations of the estimates (upper triangle, row by row: (0,1), (0,2), ..., (1,2), ...),
     which arrive as NaN and may stay NaN when the estimator does not know them.
+    ``simstudy.fit`` passes only data in the model's declared :class:`Support` with at least
+    the estimator's ``min_n`` observations (:meth:`Model.check_data`); the engine passes the
+    model's own samples at the study's sizes. Either way a kernel returns a status, never
+    raises: ``no_mle`` below ``min_n`` and for degenerate samples (constant, all zeros,
+    separated).
 """
 
 from __future__ import annotations
@@ -95,6 +100,121 @@ POSITIVE = Interval(0.0, math.inf)
 UNIT_OPEN = Interval(0.0, 1.0)
 
 
+@dataclass(frozen=True)
+class Support:
+    """The values one observed value may take: a real interval, or the integers in one.
+
+    Every model declares it (``Model.support``: each value of an iid sample, the response y of
+    a regression row) and :meth:`Model.check_data` (``simstudy.fit``) checks data against it.
+    Values are always finite: an infinite end means unbounded, never that ±inf is a value.
+    An integer support includes its finite ends (build it with :meth:`integers`).
+    ``str()`` is the display form: ``(0, inf)``, ``[0, inf)``, ``{0, 1}``, ``{0, 1, 2, ...}``.
+    """
+
+    low: float = -math.inf
+    high: float = math.inf
+    low_open: bool = True
+    high_open: bool = True
+    integer: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.low < self.high:
+            raise ValueError(f"a support needs low < high; got {self.low!r}, {self.high!r}")
+        if self.integer:
+            for end, is_open in ((self.low, self.low_open), (self.high, self.high_open)):
+                if math.isfinite(end) and (is_open or end != math.floor(end)):
+                    raise ValueError(
+                        "the finite ends of an integer support are integers it includes; "
+                        "use Support.integers(low, high)"
+                    )
+
+    @classmethod
+    def integers(cls, low: float = 0, high: float = math.inf) -> Support:
+        """The integers from ``low`` to ``high`` (both included; ``high`` may be inf)."""
+        return cls(float(low), float(high), low_open=False, high_open=False, integer=True)
+
+    @classmethod
+    def of_interval(cls, interval: Interval) -> Support:
+        """The real values of a parameter-style :class:`Interval`."""
+        return cls(interval.low, interval.high, interval.low_open, interval.high_open)
+
+    def contains(self, values) -> np.ndarray:
+        """Element-wise: finite, within the ends (open or closed) and, if integer, whole."""
+        x = np.asarray(values, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(x)
+            if self.low > -math.inf:
+                ok &= x > self.low if self.low_open else x >= self.low
+            if self.high < math.inf:
+                ok &= x < self.high if self.high_open else x <= self.high
+            if self.integer:
+                ok &= np.floor(x) == x
+        return ok
+
+    def contains_all(self, values: np.ndarray) -> bool:
+        """``contains(values).all()``, cheaply: min and max (NaN propagates through both) and,
+        for an integer support, one comparison with the floor."""
+        if values.size == 0:
+            return True
+        lo, hi = float(values.min()), float(values.max())
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return False
+        if not (lo > self.low if self.low_open else lo >= self.low):
+            return False
+        if not (hi < self.high if self.high_open else hi <= self.high):
+            return False
+        return not self.integer or bool((np.floor(values) == values).all())
+
+    def why_not(self, value: float) -> str:
+        """Why ``value`` (one that :meth:`contains` rejects) is not in the support."""
+        if math.isnan(value):
+            return "is not a number"
+        if math.isinf(value):
+            return "is not finite"
+        if not bool(Support(self.low, self.high, self.low_open, self.high_open).contains(value)):
+            return f"is outside the support {self}"
+        return "is not an integer"
+
+    def describe(self) -> str:
+        """A plural noun phrase: "positive reals", "non-negative integers", "0 or 1", ..."""
+        lo, hi = self.low, self.high
+        if self.integer:
+            if lo == 0 and hi == 1:
+                return "0 or 1"
+            if hi == math.inf:
+                return "non-negative integers (counts)" if lo == 0 else f"integers >= {lo:g}"
+            return f"integers {lo:g} to {hi:g}"
+        if lo == -math.inf and hi == math.inf:
+            return "finite reals"
+        if hi == math.inf and lo == 0:
+            return "positive reals" if self.low_open else "non-negative reals"
+        return f"reals in {self}"
+
+    def __str__(self) -> str:
+        if self.integer:
+            lo, hi = int(self.low), self.high
+            if hi == math.inf:
+                return f"{{{lo}, {lo + 1}, {lo + 2}, ...}}"
+            if hi - lo <= 3:
+                return "{" + ", ".join(str(v) for v in range(lo, int(hi) + 1)) + "}"
+            return f"{{{lo}, {lo + 1}, ..., {int(hi)}}}"
+        # Infinite ends are never values: always shown open.
+        return str(Interval(self.low, self.high, self.low_open or self.low == -math.inf,
+                            self.high_open or self.high == math.inf))  # fmt: skip
+
+
+#: Supports the built-in models declare (plugin models default to ``REALS``).
+REALS = Support()
+POSITIVE_REALS = Support(0.0)
+NON_NEGATIVE_REALS = Support(0.0, low_open=False)
+UNIT_INTERVAL = Support(0.0, 1.0)
+COUNTS = Support.integers(0)
+BINARY = Support.integers(0, 1)
+#: What each covariate value of a regression row may be (Model.check_data relies on it being
+#: every finite number).
+COVARIATES = REALS
+
+
 #: The design of an iid model: nothing.
 NO_DESIGN = np.zeros(0, dtype=np.float64)
 
@@ -115,6 +235,13 @@ class Estimator:
 
     An estimator with settings (e.g. a gradient-ascent step) declares their defaults in
     ``options`` and a ``factory(**options)`` returning the fit kernel for other values.
+
+    ``min_n``: the fewest observations (rows, for regression) the estimator can compute an
+    estimate from at all: below it the kernel returns ``no_mle`` for *every* sample (e.g.
+    (n-1)/Σx with its SE λ/sqrt(n-2) needs n >= 3; a variance needs two values; a regression
+    with p coefficients needs n > p rows), and ``simstudy.fit`` refuses such data as too few.
+    A sample of min_n or more that is degenerate (constant, all zeros, separated) is not
+    refused: whether it has an estimate is the kernel's answer, its fit status.
     """
 
     name: str
@@ -122,6 +249,7 @@ class Estimator:
     doc: str
     options: Mapping[str, float] = field(default_factory=dict)
     factory: Callable[..., Any] | None = None
+    min_n: int = 1
 
 
 @dataclass(frozen=True)
@@ -136,11 +264,13 @@ class Model:
     ``scipy_dist(theta)`` returns the frozen scipy.stats distribution (tests, docs).
     ``reference_mle(x)`` returns the MLE by an independent route (closed form with NumPy or a
     SciPy fit) for the generic tests.
+    ``support``: the declared :class:`Support` of each value (iid) or of the response y of each
+    row (regression: covariates are finite reals); :meth:`check_data` checks data against it.
     """
 
     name: str
     params: tuple[Param, ...]
-    support: str
+    support: Support
     sample: Any
     loglik: Any
     score: Any
@@ -213,6 +343,116 @@ class Model:
                     f"parameter {p.name!r} of model {self.name!r} must lie in {p.domain}; "
                     f"got {value!r}"
                 )
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        """Names of the values of one observation: ("x",) iid, ("y", "x_0", ...) regression."""
+        if self.data_width == 1:
+            return ("x",)
+        return ("y",) + tuple(f"x_{j}" for j in range(self.data_width - 1))
+
+    def describe_values(self, show_support: bool = True) -> str:
+        """What the values of this model's data may be, for messages."""
+        s = self.support
+        if self.data_width > 1:
+            return (
+                f"{self.name} data are rows ({', '.join(self.column_names)}) of finite numbers "
+                f"with y in {s}"
+            )
+        phrase = s.describe()
+        if show_support and str(s) not in phrase:
+            phrase += f" {s}"
+        return f"{self.name} data are {phrase}"
+
+    def describe_data(self) -> str:
+        """What data this model takes, for messages: the values and the accepted shapes."""
+        if self.data_width == 1:
+            return f"{self.describe_values()}, given as a 1-D array of n values"
+        w = self.data_width
+        return (
+            f"{self.describe_values()}; give an array of shape (n, {w}), or the flat packed "
+            f"form of {w}n values, row by row, that StudyResult.sample returns"
+        )
+
+    def check_data(self, data, *, min_n: int = 1, estimator: str | None = None,
+                   where: str | None = None) -> np.ndarray:  # fmt: skip
+        """``data`` as the fit kernels take it (flat, C-contiguous float64), after checking it
+        against the declaration; else :class:`ModelError` naming the model, the first offending
+        index and value, and what is allowed.
+
+        Checked: numbers; the shape (iid: 1-D; regression: (n, data_width) rows or the flat
+        packed form of a multiple of data_width values); at least one observation, and at
+        least ``min_n`` (the estimator's :attr:`Estimator.min_n`); every value finite and in
+        :attr:`support` (regression: y in the support, covariates finite). Vectorised: a few
+        passes over the data.
+        """
+        where = where or f"model {self.name!r}"
+        try:
+            arr = np.asarray(data)
+        except (TypeError, ValueError) as exc:  # ragged nested lists
+            raise ModelError(
+                f"{where}: data is not an array of numbers ({exc}); {self.describe_data()}"
+            ) from None
+        if arr.dtype.kind not in "biuf":
+            kinds = {"U": "strings", "S": "bytes", "O": "Python objects", "c": "complex numbers"}
+            raise ModelError(
+                f"{where}: data must be real numbers; got {kinds.get(arr.dtype.kind, arr.dtype)}; "
+                f"{self.describe_data()}"
+            )
+        w = self.data_width
+        rows_ok = arr.ndim == 2 and arr.shape[1] == w
+        if not ((arr.ndim == 1 and arr.size % w == 0) or (w > 1 and rows_ok)):
+            if arr.ndim == 0:
+                got = "is a single number"
+            elif arr.ndim == 1:
+                got = f"has {arr.size} values, not a multiple of the row width {w}"
+            else:
+                got = f"has shape {arr.shape}"
+                if w == 1:
+                    got += " (np.ravel it if its values are one sample)"
+            raise ModelError(f"{where}: data {got}; {self.describe_data()}")
+        n = arr.size // w
+        rows = "observations" if w == 1 else "rows"
+        if n == 0:
+            least = f"{min_n} {rows}" if min_n > 1 else f"one {rows[:-1]}"
+            raise ModelError(f"{where}: data is empty; give at least {least}; {self.describe_data()}")
+        if n < min_n:
+            who = f"estimator {estimator!r}" if estimator else "this estimator"
+            raise ModelError(
+                f"{where}: {who} needs at least {min_n} {rows} (with fewer it has no estimate "
+                f"for any sample); got {n}"
+            )
+        x = np.ascontiguousarray(arr, dtype=np.float64).reshape(-1)
+        table = x.reshape(n, w)
+        if w == 1:
+            if self.support.contains_all(x):
+                return x
+        # Covariates may be any finite number: all values finite covers them (one fast pass
+        # over contiguous memory), then y (a strided column, copied once) against the support.
+        elif REALS.contains_all(x) and self.support.contains_all(table[:, 0].copy()):
+            return x
+        # Something is wrong: find the first offending value.
+        ok = np.empty((n, w), dtype=bool)
+        ok[:, 0] = self.support.contains(table[:, 0])
+        ok[:, 1:] = COVARIATES.contains(table[:, 1:])
+        i = int(np.argmin(ok.reshape(-1)))
+        raise ModelError(f"{where}: {self._describe_bad_value(arr, x, i)}")
+
+    def _describe_bad_value(self, arr: np.ndarray, x: np.ndarray, i: int) -> str:
+        """The message "data[i] = v is ...; <allowed values>" for the flat index ``i``."""
+        w = self.data_width
+        value = float(x[i])
+        row, col = divmod(i, w)
+        if w == 1:
+            where, support = f"data[{i}]", self.support
+        else:
+            name = self.column_names[col]
+            where = (f"data[{row}, {col}] ({name} of row {row})" if arr.ndim == 2
+                     else f"data[{i}] ({name} of row {row})")  # fmt: skip
+            support = self.support if col == 0 else COVARIATES
+        why = support.why_not(value)
+        values = self.describe_values(show_support=not why.startswith("is outside"))
+        return f"{where} = {value!r} {why}; {values}"
 
     def estimator(self, name: str) -> Estimator:
         try:

@@ -452,10 +452,12 @@ def gradient_ascent_factory(family: int):
 def glm_model(*, name: str, family: int, design, make_model, sample, loglik, score, fit_mle,
               fit_gradient_ascent, ga_defaults: tuple[float, int, float], draw_y, row_logpmf,
               statsmodels_family: str, typical: tuple[float, float], extra_estimators=None,
-              coefficient_doc: str, doc: str):  # fmt: skip
+              coefficient_doc: str, doc: str, response_support):  # fmt: skip
     """The :class:`Model` of a canonical-link GLM for one design: what logistic and Poisson
     regression share (Fisher information by a cached Monte Carlo average, the NumPy oracle,
-    the statsmodels reference MLE, the estimators); each module passes only what differs."""
+    the statsmodels reference MLE, the estimators); each module passes only what differs
+    (``response_support``: the :class:`Support` of y). Every estimator here needs n > p rows
+    (:func:`newton` and :func:`gradient_ascent` return ``no_mle`` below): ``min_n`` = p + 1."""
     import functools
 
     from simstudy.models._base import REAL, Estimator, Model, Param
@@ -508,20 +510,22 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
             rows = np.asarray(x, dtype=np.float64).reshape(-1, self.beta.size + 1)
             return row_logpmf(rows[:, 0], linear_predictor_numpy(rows[:, 1:], self.beta))
 
-    estimators = {"mle": Estimator("mle", fit_mle, "Newton-Raphson (IRLS) with step halving")}
+    estimators = {
+        "mle": Estimator("mle", fit_mle, "Newton-Raphson (IRLS) with step halving", min_n=p + 1)
+    }
     estimators.update(extra_estimators or {})
     estimators["gradient_ascent"] = Estimator(
         "gradient_ascent", fit_gradient_ascent,
         f"gradient ascent on ℓ/n, rate {rate:g}, at most {max_iter} steps",
         options={"rate": rate, "max_iter": max_iter, "tol": tol},
-        factory=gradient_ascent_factory(family),
+        factory=gradient_ascent_factory(family), min_n=p + 1,
     )  # fmt: skip
     params = tuple(
         Param(coef, REAL, typical=typical, doc=f"{coefficient_doc} of column {j} of X")
         for j, coef in enumerate(design.coefficient_names())
     )
     return Model(
-        name=name, params=params, support=f"y given x ({name})", sample=sample, loglik=loglik,
+        name=name, params=params, support=response_support, sample=sample, loglik=loglik,
         score=score, fisher=fisher, estimators=estimators, numpy_sample=numpy_sample,
         scipy_dist=lambda theta: _RowDensity(theta[:p]), reference_mle=reference_mle,
         tags={"closed_form_mle": False, "regression": True}

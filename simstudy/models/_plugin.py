@@ -11,6 +11,8 @@ The contract (the minimum; everything else falls back, and says so in the model'
         name = "my_model"                     # how tables call it
         params = (Param("k", POSITIVE, typical=(0.5, 3.0)), ...)
         start = (1.0, ...)                    # optional: Newton's start (default: typical midpoints)
+        support = POSITIVE                    # optional: what simstudy.fit accepts, a Support or
+                                              # an Interval (default: finite reals)
 
         @staticmethod
         @numba.njit(cache=True)
@@ -45,7 +47,17 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import _OPTIONS, fit_kernel
 from simstudy.errors import PluginError
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    REALS,
+    Estimator,
+    Interval,
+    Model,
+    Param,
+    Support,
+)
 from simstudy.models._linalg import cholesky, cholesky_inverse, cholesky_solve
 
 FISHER_DRAWS = 200_000
@@ -78,6 +90,18 @@ def build_model(obj, reference: str) -> Model:
     )
     if start.size != k:
         raise PluginError(f"plugin model {reference!r}: `start` has {start.size} values for {k} parameters")
+
+    support = getattr(obj, "support", None)
+    if support is None:
+        support = REALS
+    elif isinstance(support, Interval):
+        support = Support.of_interval(support)
+    elif not isinstance(support, Support):
+        raise PluginError(
+            f"plugin model {reference!r}: `support` must be a simstudy.models.Support (e.g. "
+            "Support(0.0) for positive reals, Support.integers(0) for counts) or an Interval "
+            f"such as POSITIVE; got {support!r}"
+        )
 
     kernels = _kernels(logpdf, user_sample, start)
     version = hashlib.sha256(
@@ -116,7 +140,7 @@ def build_model(obj, reference: str) -> Model:
     return Model(
         name=name,
         params=params,
-        support=str(getattr(obj, "support", "user-defined")),
+        support=support,
         sample=kernels["sample"],
         loglik=kernels["loglik"],
         score=kernels["score"],

@@ -13,7 +13,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import BOUNDARY, OK, UNIT_OPEN, Estimator, Model, Param
+from simstudy.models._base import BINARY, BOUNDARY, OK, UNIT_OPEN, Estimator, Model, Param
 
 stats = lazy_import("scipy.stats")
 
@@ -78,7 +78,7 @@ def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=No
 MODEL = Model(
     name="bernoulli",
     params=(Param("p", UNIT_OPEN, typical=(0.1, 0.9), doc="success probability p"),),
-    support="{0, 1}",
+    support=BINARY,
     sample=sample,
     loglik=loglik,
     suff_stats=_reduce.count_and_total,

@@ -25,7 +25,16 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    POSITIVE,
+    UNIT_INTERVAL,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import fail, write_se_2x2
 from simstudy.special import digamma, gammaln, trigamma
 
@@ -169,13 +178,16 @@ MODEL = Model(
         Param("a", POSITIVE, typical=(0.5, 5.0), doc="shape a (the exponent of x)"),
         Param("b", POSITIVE, typical=(0.5, 5.0), doc="shape b (the exponent of 1 - x)"),
     ),
-    support="(0, 1)",
+    support=UNIT_INTERVAL,
     sample=sample,
     loglik=loglik,
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "Newton-Raphson with digamma/trigamma, MoM start"),
+        # A constant sample (so any one value) has no MLE: n >= 2.
+        "mle": Estimator(
+            "mle", fit_mle, "Newton-Raphson with digamma/trigamma, MoM start", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.beta(theta[0], theta[1]),

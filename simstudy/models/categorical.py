@@ -36,6 +36,7 @@ from simstudy.models._base import (
     Model,
     ModelError,
     Param,
+    Support,
 )
 
 stats = lazy_import("scipy.stats")
@@ -185,7 +186,7 @@ MODEL = _SimplexModel(
         Param("p0", UNIT_OPEN, typical=(0.1, 0.3), doc="P(X = 0)"),
         Param("p1", UNIT_OPEN, typical=(0.1, 0.3), doc="P(X = 1); P(X = 2) = 1 - p0 - p1"),
     ),
-    support="{0, 1, 2}",
+    support=Support.integers(0, K - 1),  # category indices
     sample=sample,
     loglik=loglik,
     score=score,

@@ -38,7 +38,7 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NOT_CONVERGED, OK, REAL, Estimator, Model, Param
+from simstudy.models._base import NOT_CONVERGED, OK, REAL, REALS, Estimator, Model, Param
 
 optimize = lazy_import("scipy.optimize")
 stats = lazy_import("scipy.stats")
@@ -188,7 +188,7 @@ def _reference_mle(x: np.ndarray) -> np.ndarray:
 MODEL = Model(
     name="cauchy",
     params=(Param("mu", REAL, typical=(-3.0, 3.0), doc="location μ (median); scale fixed at 1"),),
-    support="(-inf, inf)",
+    support=REALS,
     sample=sample,
     loglik=loglik,
     score=score,

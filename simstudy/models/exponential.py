@@ -1,4 +1,4 @@
-"""Exponential(rate λ): f(x | λ) = λ exp(-λ x), x > 0.
+"""Exponential(rate λ): f(x | λ) = λ exp(-λ x), x >= 0.
 
 Formulas (Casella & Berger, *Statistical Inference*, 2nd ed., Ex. 7.2.x and 7.3.x):
 ℓ(λ) = n log λ - λ Σx;  score = n/λ - Σx;  I(λ) = 1/λ² per observation;
@@ -13,7 +13,15 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NON_NEGATIVE_REALS,
+    OK,
+    POSITIVE,
+    Estimator,
+    Model,
+    Param,
+)
 
 stats = lazy_import("scipy.stats")
 
@@ -83,7 +91,8 @@ def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=No
 MODEL = Model(
     name="exponential",
     params=(Param("rate", POSITIVE, typical=(0.2, 5.0), doc="rate λ (mean 1/λ)"),),
-    support="(0, inf)",
+    # x = 0 has density λ > 0 (a sample with zeros has an MLE unless Σx = 0).
+    support=NON_NEGATIVE_REALS,
     sample=sample,
     loglik=loglik,
     suff_stats=_reduce.count_and_total,
@@ -93,7 +102,9 @@ MODEL = Model(
     fisher=fisher,
     estimators={
         "mle": Estimator("mle", fit_mle, "closed form n/Σx"),
-        "unbiased": Estimator("unbiased", fit_unbiased, "(n-1)/Σx, unbiased for n >= 3"),
+        "unbiased": Estimator(
+            "unbiased", fit_unbiased, "(n-1)/Σx, unbiased; SE λ/sqrt(n-2) needs n >= 3", min_n=3
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.expon(scale=1.0 / theta[0]),

@@ -28,7 +28,16 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    POSITIVE,
+    POSITIVE_REALS,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 from simstudy.special import digamma, gammaln, trigamma
@@ -167,7 +176,7 @@ MODEL = Model(
         Param("shape", POSITIVE, typical=(0.5, 10.0), doc="shape α"),
         Param("rate", POSITIVE, typical=(0.2, 5.0), doc="rate β (mean α/β)"),
     ),
-    support="(0, inf)",
+    support=POSITIVE_REALS,
     sample=sample,
     loglik=loglik,
     suff_stats=suff_stats,
@@ -176,8 +185,13 @@ MODEL = Model(
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "Newton-Raphson on the profile equation, MoM start"),
-        "mom": Estimator("mom", fit_mom, "method of moments (x̄²/v, x̄/v); not efficient"),
+        # A constant sample (so any one value) has no MLE and no moment estimate: n >= 2.
+        "mle": Estimator(
+            "mle", fit_mle, "Newton-Raphson on the profile equation, MoM start", min_n=2
+        ),
+        "mom": Estimator(
+            "mom", fit_mom, "method of moments (x̄²/v, x̄/v); not efficient", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.gamma(theta[0], scale=1.0 / theta[1]),

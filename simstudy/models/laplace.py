@@ -32,7 +32,7 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, REALS, Estimator, Model, Param
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 
@@ -127,14 +127,17 @@ MODEL = Model(
         Param("mu", REAL, typical=(-3.0, 3.0), doc="location μ (the median)"),
         Param("b", POSITIVE, typical=(0.5, 3.0), doc="scale b (mean absolute deviation)"),
     ),
-    support="(-inf, inf)",
+    support=REALS,
     sample=sample,
     loglik=loglik,
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "closed form (median, mean |x - median|)"),
-        "mom": Estimator("mom", fit_mom, "method of moments (x̄, sqrt(v/2)); not efficient"),
+        # A constant sample (so any one value) has b̂ = 0, no MLE: n >= 2.
+        "mle": Estimator("mle", fit_mle, "closed form (median, mean |x - median|)", min_n=2),
+        "mom": Estimator(
+            "mom", fit_mom, "method of moments (x̄, sqrt(v/2)); not efficient", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.laplace(theta[0], theta[1]),

@@ -18,7 +18,7 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, REALS, Estimator, Model, Param
 from simstudy.models._design import (
     DEFAULT_DESIGN,
     FixedDesign,
@@ -191,12 +191,13 @@ def make_model(spec=None) -> Model:
     return Model(
         name="linear_gaussian",
         params=params,
-        support="y real given x",
+        support=REALS,  # of y; covariates are finite reals
         sample=sample,
         loglik=loglik,
         score=score,
         fisher=fisher,
-        estimators={"mle": Estimator("mle", fit_mle, "least squares; σ² = RSS/n")},
+        # n <= p rows never identify β (XᵀX is singular): min_n = p + 1.
+        estimators={"mle": Estimator("mle", fit_mle, "least squares; σ² = RSS/n", min_n=p + 1)},
         numpy_sample=numpy_sample,
         scipy_dist=lambda theta: _RowDensity(theta[:p], theta[p]),
         reference_mle=reference_mle,

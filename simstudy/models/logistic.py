@@ -19,7 +19,7 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy.models import _glm
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, Estimator, Model
+from simstudy.models._base import BINARY, NO_MLE, NOT_CONVERGED, OK, Estimator, Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
     covariate_rows,
@@ -194,9 +194,11 @@ def make_model(spec=None) -> Model:
         name="logistic", family=FAMILY, design=design, make_model=make_model, sample=sample,
         loglik=loglik, score=score, fit_mle=fit_mle, fit_gradient_ascent=fit_gradient_ascent,
         ga_defaults=(GA_RATE, GA_MAX_ITER, GA_TOL), draw_y=_draw_y, row_logpmf=_row_logpmf,
-        statsmodels_family="Logit", typical=(-1.0, 1.0),
+        statsmodels_family="Logit", typical=(-1.0, 1.0), response_support=BINARY,
         extra_estimators={
-            "mse_loss": Estimator("mse_loss", fit_mse_loss, "least squares on σ(xᵀβ); sandwich SE")
+            # n <= p: no_mle, as for the other estimators (fit_mse_loss)
+            "mse_loss": Estimator("mse_loss", fit_mse_loss, "least squares on σ(xᵀβ); sandwich SE",
+                                  min_n=design.p + 1),
         },
         coefficient_doc="log-odds coefficient", doc="P(y=1|x) = σ(xᵀβ) with x = {design}",
     )  # fmt: skip

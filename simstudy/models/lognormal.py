@@ -20,7 +20,16 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    OK,
+    POSITIVE,
+    POSITIVE_REALS,
+    REAL,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import fail
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 from simstudy.models.normal import fisher as normal_fisher
@@ -121,7 +130,7 @@ MODEL = Model(
         Param("mu", REAL, typical=(-1.0, 2.0), doc="mean μ of log X"),
         Param("sigma2", POSITIVE, typical=(0.1, 1.0), doc="variance σ² of log X"),
     ),
-    support="(0, inf)",
+    support=POSITIVE_REALS,
     sample=sample,
     loglik=loglik,
     score=score,
@@ -129,8 +138,9 @@ MODEL = Model(
     # θ, so the information per observation is the normal model's, diag(1/σ², 1/(2σ⁴)).
     fisher=normal_fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "closed form (mean, variance /n) of log x"),
-        "mom": Estimator("mom", fit_mom, "method of moments on x; not efficient"),
+        # A constant sample (so any one value) has no σ̂²: n >= 2.
+        "mle": Estimator("mle", fit_mle, "closed form (mean, variance /n) of log x", min_n=2),
+        "mom": Estimator("mom", fit_mom, "method of moments on x; not efficient", min_n=2),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.lognorm(math.sqrt(theta[1]), scale=math.exp(theta[0])),

@@ -34,7 +34,16 @@ from scipy import special
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    COUNTS,
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    POSITIVE,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import bracketed_newton_step, fail
 from simstudy.special import digamma, gammaln
 
@@ -215,13 +224,16 @@ MODEL = Model(
         Param("mean", POSITIVE, typical=(2.0, 10.0), doc="mean μ"),
         Param("r", POSITIVE, typical=(0.5, 3.0), doc="size r (Var = μ + μ²/r; r -> inf: Poisson)"),
     ),
-    support="{0, 1, 2, ...}",
+    support=COUNTS,
     sample=sample,
     loglik=loglik,
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "x̄, and safeguarded Newton on the profile in log r"),
+        # r̂ needs a sample variance above the mean: never for one value, so n >= 2.
+        "mle": Estimator(
+            "mle", fit_mle, "x̄, and safeguarded Newton on the profile in log r", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.nbinom(theta[1], theta[1] / (theta[1] + theta[0])),

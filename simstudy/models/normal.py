@@ -16,7 +16,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._base import NO_MLE, OK, POSITIVE, REAL, REALS, Estimator, Model, Param
 
 stats = lazy_import("scipy.stats")
 
@@ -141,7 +141,7 @@ MODEL = Model(
         Param("mu", REAL, typical=(-3.0, 3.0), doc="mean μ"),
         Param("sigma2", POSITIVE, typical=(0.25, 4.0), doc="variance σ²"),
     ),
-    support="(-inf, inf)",
+    support=REALS,
     sample=sample,
     loglik=loglik,
     suff_stats=suff_stats,
@@ -150,8 +150,9 @@ MODEL = Model(
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "closed form (x̄, Σ(x-x̄)²/n)"),
-        "unbiased": Estimator("unbiased", fit_unbiased, "(x̄, Σ(x-x̄)²/(n-1))"),
+        # One value has no spread: σ̂² needs n >= 2.
+        "mle": Estimator("mle", fit_mle, "closed form (x̄, Σ(x-x̄)²/n)", min_n=2),
+        "unbiased": Estimator("unbiased", fit_unbiased, "(x̄, Σ(x-x̄)²/(n-1))", min_n=2),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.norm(theta[0], math.sqrt(theta[1])),

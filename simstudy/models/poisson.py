@@ -13,7 +13,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import BOUNDARY, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import BOUNDARY, COUNTS, OK, POSITIVE, Estimator, Model, Param
 from simstudy.special import gammaln
 
 stats = lazy_import("scipy.stats")
@@ -74,7 +74,7 @@ def _numpy_sample(gen: np.random.Generator, theta: np.ndarray, n: int, design=No
 MODEL = Model(
     name="poisson",
     params=(Param("rate", POSITIVE, typical=(0.5, 30.0), doc="mean count λ"),),
-    support="{0, 1, 2, ...}",
+    support=COUNTS,
     sample=sample,
     loglik=loglik,
     suff_stats=_reduce.count_and_total,

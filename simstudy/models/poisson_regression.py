@@ -13,7 +13,7 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _glm
-from simstudy.models._base import Model
+from simstudy.models._base import COUNTS, Model
 from simstudy.models._design import (
     DEFAULT_DESIGN,
     covariate_rows,
@@ -71,7 +71,7 @@ def make_model(spec=None) -> Model:
         sample=sample, loglik=loglik, score=score, fit_mle=fit_mle,
         fit_gradient_ascent=fit_gradient_ascent, ga_defaults=(GA_RATE, GA_MAX_ITER, GA_TOL),
         draw_y=_draw_y, row_logpmf=_row_logpmf, statsmodels_family="Poisson",
-        typical=(-0.5, 0.5), coefficient_doc="log-rate coefficient",
+        typical=(-0.5, 0.5), coefficient_doc="log-rate coefficient", response_support=COUNTS,
         doc="y ~ Poisson(exp(xᵀβ)) with x = {design}",
     )  # fmt: skip
 

@@ -32,7 +32,17 @@ from scipy import special
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, REAL, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    POSITIVE,
+    REAL,
+    REALS,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import fail, write_se_2x2
 from simstudy.models._sample_stats import central_moments, moment_delta_se
 
@@ -200,14 +210,17 @@ MODEL = Model(
         Param("mu", REAL, typical=(-3.0, 3.0), doc="location μ"),
         Param("sigma", POSITIVE, typical=(0.5, 3.0), doc="scale σ (sd = σ sqrt(ν/(ν-2)))"),
     ),
-    support="(-inf, inf)",
+    support=REALS,
     sample=sample,
     loglik=loglik,
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "EM (parameter-expanded), median/MAD start"),
-        "mom": Estimator("mom", fit_mom, "method of moments (x̄, sd sqrt((ν-2)/ν)); not efficient"),
+        # A constant sample (so any one value) has no scale estimate: n >= 2.
+        "mle": Estimator("mle", fit_mle, "EM (parameter-expanded), median/MAD start", min_n=2),
+        "mom": Estimator(
+            "mom", fit_mom, "method of moments (x̄, sd sqrt((ν-2)/ν)); not efficient", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.t(DF, theta[0], theta[1]),

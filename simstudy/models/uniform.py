@@ -22,7 +22,15 @@ import numpy as np
 from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
-from simstudy.models._base import NO_MLE, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NON_NEGATIVE_REALS,
+    OK,
+    POSITIVE,
+    Estimator,
+    Model,
+    Param,
+)
 
 stats = lazy_import("scipy.stats")
 
@@ -116,7 +124,8 @@ def _reference_mle(x: np.ndarray) -> np.ndarray:
 MODEL = Model(
     name="uniform",
     params=(Param("upper", POSITIVE, typical=(0.5, 5.0), doc="upper end θ of the support [0, θ]"),),
-    support="[0, upper]",
+    # [0, θ]: the upper end is the estimand, so data can only be checked against [0, inf).
+    support=NON_NEGATIVE_REALS,
     sample=sample,
     loglik=loglik,
     score=score,

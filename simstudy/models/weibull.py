@@ -32,7 +32,16 @@ from simstudy import rng
 from simstudy._jit import fit_kernel, jit
 from simstudy._lazy import lazy_import
 from simstudy.models import _reduce
-from simstudy.models._base import NO_MLE, NOT_CONVERGED, OK, POSITIVE, Estimator, Model, Param
+from simstudy.models._base import (
+    NO_MLE,
+    NOT_CONVERGED,
+    OK,
+    POSITIVE,
+    POSITIVE_REALS,
+    Estimator,
+    Model,
+    Param,
+)
 from simstudy.models._common import bracketed_newton_step, fail, write_se_2x2
 
 optimize = lazy_import("scipy.optimize")
@@ -204,13 +213,16 @@ MODEL = Model(
         Param("shape", POSITIVE, typical=(0.5, 5.0), doc="shape k"),
         Param("scale", POSITIVE, typical=(0.5, 5.0), doc="scale λ"),
     ),
-    support="(0, inf)",
+    support=POSITIVE_REALS,
     sample=sample,
     loglik=loglik,
     score=score,
     fisher=fisher,
     estimators={
-        "mle": Estimator("mle", fit_mle, "safeguarded Newton on the profile equation in k"),
+        # A constant sample (so any one value) has no MLE: n >= 2.
+        "mle": Estimator(
+            "mle", fit_mle, "safeguarded Newton on the profile equation in k", min_n=2
+        ),
     },
     numpy_sample=_numpy_sample,
     scipy_dist=lambda theta: stats.weibull_min(theta[0], scale=theta[1]),
