@@ -25,7 +25,7 @@ from numba.core.registry import CPUDispatcher
 # for the plain (array, array, array) -> tuple signatures used here; the warning is noise.
 warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 
-_OPTIONS = dict(cache=True, nogil=True, error_model="numpy")
+_OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
 def source_fingerprint() -> str:

@@ -3,7 +3,8 @@ not pay for importing it)."""
 
 from __future__ import annotations
 
-from typing import Sequence
+import math
+from collections.abc import Sequence
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[object]], *,
@@ -26,7 +27,7 @@ def _cell(value: object) -> str:
     if value is None:
         return "-"
     if isinstance(value, float):
-        if value != value:  # NaN
+        if math.isnan(value):
             return "-"
         return f"{value:.4g}"
     if isinstance(value, int) and not isinstance(value, bool):

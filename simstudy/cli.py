@@ -99,10 +99,10 @@ def cmd_run(args) -> int:
     result = _run_study(args, report=not args.no_report)
     summary = result.last_run
     lines = [
-        f"computed {summary.computed_replications:,} replications "
-        f"({summary.computed_samples:,} observations) in {summary.wall_seconds:.1f} s; "
-        f"results in {result.root}"
-    ]
+        (f"computed {summary.computed_replications:,} replications "
+         f"({summary.computed_samples:,} observations) in {summary.wall_seconds:.1f} s; "
+         f"results in {result.root}")
+    ]  # fmt: skip
     if args.no_report:
         from simstudy.summary import failure_lines
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import itertools
 import typing
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal, Mapping, Union
+from typing import Any, Literal
 
 import yaml
 from pydantic import (
@@ -96,11 +97,11 @@ def _estimator_kind(value: Any) -> str | None:
 
 
 EstimatorSpec = typing.Annotated[
-    Union[
-        typing.Annotated[str, Tag("str")],
-        typing.Annotated[PluginEstimator, Tag("PluginEstimator")],
-        typing.Annotated[ConfiguredEstimator, Tag("ConfiguredEstimator")],
-    ],
+    (
+        typing.Annotated[str, Tag("str")]
+        | typing.Annotated[PluginEstimator, Tag("PluginEstimator")]
+        | typing.Annotated[ConfiguredEstimator, Tag("ConfiguredEstimator")]
+    ),
     Discriminator(
         _estimator_kind,
         custom_error_type="estimator_form",
@@ -124,7 +125,7 @@ class CovariateSpec(_Strict):
     high: StrictFloat | None = None
 
     @model_validator(mode="after")
-    def _fields_match_dist(self) -> "CovariateSpec":
+    def _fields_match_dist(self) -> CovariateSpec:
         allowed = {"normal": {"mean", "sd"}, "bernoulli": {"p"}, "uniform": {"low", "high"}}[self.dist]
         given = {k for k in ("mean", "sd", "p", "low", "high") if getattr(self, k) is not None}
         if given - allowed:
@@ -154,7 +155,7 @@ class DesignSpec(_Strict):
     columns: tuple[str, ...] | None = Field(default=None, min_length=1)
 
     @model_validator(mode="after")
-    def _one_source(self) -> "DesignSpec":
+    def _one_source(self) -> DesignSpec:
         if self.file is not None and self.covariates:
             raise ValueError(
                 "a design takes either covariates (drawn per replication) or a file (fixed "
@@ -173,9 +174,9 @@ class ModelEntry(_Strict):
     #: a user-defined model instead of a built-in one: "package.module:MyModel"
     plugin: str | None = Field(default=None, pattern=PLUGIN_PATTERN)
     # Strict floats: a YAML bool (`yes`) or a quoted number is an error, not silently 1.0 / 0.3.
-    params: dict[str, Union[StrictFloat, list[StrictFloat]]]
+    params: dict[str, StrictFloat | list[StrictFloat]]
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
-    expect: dict[str, dict[str, Union[Verdict, dict[str, Verdict]]]] = Field(default_factory=dict)
+    expect: dict[str, dict[str, Verdict | dict[str, Verdict]]] = Field(default_factory=dict)
     derived: dict[str, str] = Field(default_factory=dict)
     design: DesignSpec | None = None
 
@@ -189,7 +190,7 @@ class ModelEntry(_Strict):
         return value
 
     @model_validator(mode="after")
-    def _model_or_plugin(self) -> "ModelEntry":
+    def _model_or_plugin(self) -> ModelEntry:
         if (self.model is None) == (self.plugin is None):
             raise ValueError(
                 "give either `model: NAME` (a built-in model, see `simstudy models`) or "
@@ -281,7 +282,7 @@ class StudyConfig(_Strict):
 
     name: str = Field(pattern=STUDY_NAME_PATTERN, max_length=64)
     seed: StrictInt = Field(ge=0, lt=MAX_SEED)
-    replications: Union[typing.Annotated[StrictInt, Field(ge=2)], AdaptiveReplications]
+    replications: typing.Annotated[StrictInt, Field(ge=2)] | AdaptiveReplications
     sample_sizes: tuple[typing.Annotated[StrictInt, Field(ge=1)], ...] = Field(min_length=1)
     models: tuple[ModelEntry, ...] = Field(min_length=1)
     checks: Checks = Field(default_factory=Checks)
@@ -486,9 +487,7 @@ def _data_path(loc: tuple, data: Any) -> tuple:
     """Keep the parts of a pydantic ``loc`` that address the data (drop union-branch tags)."""
     path, node = [], data
     for part in loc:
-        if isinstance(node, Mapping) and part in node:
-            node = node[part]
-        elif isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
+        if isinstance(node, Mapping) and part in node or isinstance(node, (list, tuple)) and isinstance(part, int) and part < len(node):
             node = node[part]
         elif _is_branch_tag(part):
             continue
@@ -662,14 +661,14 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
 def _model_problems(config: StudyConfig, base_dir=None):
     """(key path, message) for every model-level problem: names, parameters, estimators."""
     from simstudy.errors import PluginError
+    from simstudy.models._base import ModelError
+    from simstudy.models._design import DesignFileError
     from simstudy.models._registry import (
         builtin_model,
         load_plugin_model,
         suggest,
         unknown_model_message,
     )
-    from simstudy.models._base import ModelError
-    from simstudy.models._design import DesignFileError
 
     for i, entry in enumerate(config.models):
         base = ("models", i)

@@ -605,7 +605,7 @@ __all__ += [
 def _check_word(name, value):
     """Return ``value`` as a Python int in [0, 2**64), or raise a ValueError saying how."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 - one error type for every bad address word
             f"The {name!r} word of a Philox stream address must be an integer in [0, 2**64). "
             f"Got {value!r} of type {type(value).__name__} instead; pass an int."
         )

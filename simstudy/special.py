@@ -43,7 +43,7 @@ from numba.extending import get_cython_function_address, intrinsic
 
 from simstudy._jit import jit
 
-__all__ = ["digamma", "trigamma", "gammaln", "ndtri"]
+__all__ = ["digamma", "gammaln", "ndtri", "trigamma"]
 
 # cython_special's exports used here, with the C signature each capsule must carry. The trailing
 # ``int __pyx_skip_dispatch`` is Cython's cpdef calling convention; module-level functions

@@ -24,8 +24,9 @@ import socket
 import tempfile
 import time
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -90,7 +91,7 @@ class StudyLock:
         self.path = Path(root) / ".lock"
         self.took_over: dict | None = None
 
-    def acquire(self) -> "StudyLock":
+    def acquire(self) -> StudyLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         me = {"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}
         for _ in range(2):
@@ -117,7 +118,7 @@ class StudyLock:
         if holder.get("pid") == os.getpid() and holder.get("host") == socket.gethostname():
             self.path.unlink(missing_ok=True)
 
-    def __enter__(self) -> "StudyLock":
+    def __enter__(self) -> StudyLock:  # noqa: PYI034 - Python 3.10 has no typing.Self
         return self.acquire()
 
     def __exit__(self, *exc) -> None:

@@ -14,10 +14,11 @@ import json
 import os
 import platform
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 import yaml
@@ -348,12 +349,11 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, tasks, *, executor,
                         max_fail_rate=cfg.max_fail_rate)  # fmt: skip
     stopped_by: BaseException | None = None
     try:
-        with output_errors(root):
-            # Leaving the Recorder joins its writer thread: every block is on disk past here.
-            with recorder:
-                if bar:
-                    bar.start()
-                executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
+        # Leaving the Recorder joins its writer thread: every block is on disk past here.
+        with output_errors(root), recorder:
+            if bar:
+                bar.start()
+            executor.execute(tasks, recorder, plan=plan, config_dir=config_dir)
     except (SimstudyError, KeyboardInterrupt) as exc:
         stopped_by = exc
     finally:
@@ -772,7 +772,7 @@ class Verification:
 
     passed: bool
     verdicts: pd.DataFrame
-    result: "StudyResult"
+    result: StudyResult
 
 
 def verify(config_or_dir, *, report: bool = True, **options) -> Verification:
@@ -794,7 +794,7 @@ def verify(config_or_dir, *, report: bool = True, **options) -> Verification:
     return Verification(all_met(verdicts), verdicts, result)
 
 
-def replay(result: "StudyResult", cell: int | str, rep: int) -> dict[str, Any]:
+def replay(result: StudyResult, cell: int | str, rep: int) -> dict[str, Any]:
     """Regenerate replication ``rep`` of a cell with NumPy, refit every estimator and compare
     with the stored row. ``cell`` is its index in the manifest or a prefix of its data key.
 

@@ -4,6 +4,7 @@ where the report is. Read from the verdict table and the stored fit statuses onl
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from pathlib import Path
 
@@ -34,7 +35,7 @@ def unexpected_lines(verdicts) -> list[str]:
     for v in verdicts[~verdicts.met].itertuples():
         needed = v.replications_needed
         decide = ""
-        if needed is not None and needed == needed:  # not None / NaN
+        if needed is not None and not math.isnan(needed):
             decide = f"; R = {int(needed):,} would decide it"
         lines.append(
             f"  {v.model} {v.theta} {v.estimator} {v.param} {v.property}: {v.verdict}, expected "

@@ -60,7 +60,7 @@ def equivalence(stat: float, se: float, low: float, high: float, z: float, reps:
     # On a band edge (up to rounding) no finite R decides: say so rather than R ~ 1e31.
     if d <= 1e-9 * max(1.0, abs(low), abs(high)) or se <= 0:
         return INCONCLUSIVE, None
-    return INCONCLUSIVE, int(math.ceil(reps * (z * se / d) ** 2))
+    return INCONCLUSIVE, math.ceil(reps * (z * se / d) ** 2)
 
 
 def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig) -> pd.DataFrame:
@@ -88,7 +88,8 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
                 return np.float64(np.nan), np.float64(np.nan)
             return np.float64(frame.at[name, "value"]), np.float64(frame.at[name, "mcse"])
 
-        def add(prop, verdict, stat, margin, se, needed, detail):
+        def add(prop, verdict, stat, margin, se, needed, detail, model=model, est=est,
+                theta=theta, param=param):  # fmt: skip
             spec = expect.get((model, est), {})
             per_param = spec.get(param)
             expected = per_param.get(prop) if isinstance(per_param, dict) and prop in per_param else None

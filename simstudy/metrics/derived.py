@@ -17,7 +17,7 @@ which is right on average but not per replication. For g of one parameter C play
 from __future__ import annotations
 
 import ast
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -67,7 +67,7 @@ def parse(expression: str, names: Sequence[str]) -> ast.Expression:
 class Dual:
     """A value with its gradient with respect to the parameters (forward-mode AD)."""
 
-    __slots__ = ("v", "g")
+    __slots__ = ("g", "v")
 
     def __init__(self, v, g):
         self.v = v

@@ -47,7 +47,7 @@ def replications_needed(metrics, targets: dict[str, float], replications: int,
     per_n = metrics[metrics.n.notna()]
     family = ["model", "estimator", "theta", "param"]
     largest = per_n.n == per_n.groupby(family, sort=False).n.transform("max")
-    sizes = sorted(set(int(v) for v in per_n.n.dropna()))
+    sizes = sorted({int(v) for v in per_n.n.dropna()})
     in_slope = per_n.n.isin(slope_sizes(sizes)) if len(sizes) >= 3 else largest
     for metric, target in targets.items():
         deciding = in_slope if metric == "mse" else largest

@@ -41,8 +41,9 @@ Kernel contracts (all arrays C-contiguous float64 unless noted; ``theta`` in dec
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -287,7 +288,7 @@ class Model:
     data_width: int = 1
     #: regression models: ``specialize(design_spec) -> Model`` for a config's ``design:``
     #: (parameters b0..bp follow the design); None for iid models
-    specialize: Callable[[Any], "Model"] | None = None
+    specialize: Callable[[Any], Model] | None = None
     #: the design this model was specialized for (a Design or FixedDesign of
     #: simstudy.models._design), if any
     design: Any = None

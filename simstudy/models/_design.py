@@ -278,7 +278,7 @@ def covariate_generator(gen: np.random.Generator) -> np.random.Generator:
     return np.random.Generator(np.random.Philox(key=np.array(state["key"], dtype=np.uint64), counter=counter))
 
 
-def design_from_spec(spec) -> "Design | FixedDesign":
+def design_from_spec(spec) -> Design | FixedDesign:
     """The design of a config's ``design:`` block (or a plain dict; a design passes through):
     a :class:`FixedDesign` when it names a ``file`` (loading the config made it absolute;
     a relative path here is relative to the working directory), else a random

@@ -289,4 +289,4 @@ def _each(loglik, x, theta):
     return np.array([loglik(x[i : i + 1], theta) for i in range(x.size)])
 
 
-__all__ = ["build_model", "FISHER_DRAWS"]
+__all__ = ["FISHER_DRAWS", "build_model"]
