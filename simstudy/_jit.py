@@ -28,11 +28,33 @@ warnings.filterwarnings("ignore", category=NumbaExperimentalFeatureWarning)
 _OPTIONS = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
+#: Source files (and folders) that neither define a kernel nor change a stored replicate: the
+#: command line, orchestration, validation, analysis and reports. They are left out of
+#: :func:`source_fingerprint`, so that editing them neither empties Numba's cache nor makes
+#: stored results "other code". tests/test_jit.py checks that none of them defines a kernel.
+NOT_FINGERPRINTED = (
+    "__init__.py", "__main__.py", "_lazy.py", "_text.py", "cli.py", "config.py", "errors.py",
+    "progress.py", "study.py", "summary.py", "testing.py", "verdicts.py", "metrics/", "report/",
+)  # fmt: skip
+
+
+def fingerprinted_sources() -> list[Path]:
+    """The source files whose contents identify the compiled kernels and the stored bytes."""
+    root = Path(__file__).resolve().parent
+    files = []
+    for path in sorted(root.rglob("*.py")):
+        rel = path.relative_to(root).as_posix()
+        if not any(rel == x or (x.endswith("/") and rel.startswith(x)) for x in NOT_FINGERPRINTED):
+            files.append(path)
+    return files
+
+
 def source_fingerprint() -> str:
-    """Hash of every simstudy source file: the identity of the compiled kernels."""
+    """Hash of the source files that compute replicates (:func:`fingerprinted_sources`): the
+    identity of the compiled kernels and of the estimators' results."""
     root = Path(__file__).resolve().parent
     digest = hashlib.sha256()
-    for path in sorted(root.rglob("*.py")):
+    for path in fingerprinted_sources():
         digest.update(path.relative_to(root).as_posix().encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
@@ -43,8 +65,9 @@ def cache_dir() -> Path:
 
     Numba invalidates a cached kernel only when its own file changes, but kernels inline
     functions from other files (every sampler inlines :mod:`simstudy.rng`): after an edit or an
-    upgrade it would load stale machine code. Keying the folder on a hash of all of simstudy's
-    source makes any change start from an empty cache. ``NUMBA_CACHE_DIR`` (if set) is the
+    upgrade it would load stale machine code. Keying the folder on a hash of the kernels'
+    source (every file but :data:`NOT_FINGERPRINTED`) makes any such change start from an
+    empty cache. ``NUMBA_CACHE_DIR`` (if set) is the
     parent folder; otherwise the user cache folder (``$XDG_CACHE_HOME`` or ``~/.cache``).
     """
     base = os.environ.get("NUMBA_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or (
