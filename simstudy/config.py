@@ -11,6 +11,7 @@ read a stored study without importing any kernel.
 from __future__ import annotations
 
 import itertools
+import math
 import typing
 from collections.abc import Mapping
 from pathlib import Path
@@ -42,6 +43,7 @@ PROPERTIES = (
     "wald_coverage",
 )
 Verdict = Literal["pass", "fail", "inconclusive"]
+VERDICTS = ("pass", "fail", "inconclusive")
 #: Metrics a Monte Carlo SE can be targeted for (``checks.target_mcse``, ``until_mcse``).
 TARGETABLE = ("bias", "empse", "mse", "coverage", "efficiency")
 Targetable = Literal["bias", "empse", "mse", "coverage", "efficiency"]
@@ -176,7 +178,13 @@ class ModelEntry(_Strict):
     # Strict floats: a YAML bool (`yes`) or a quoted number is an error, not silently 1.0 / 0.3.
     params: dict[str, StrictFloat | list[StrictFloat]]
     estimators: tuple[EstimatorSpec, ...] = ("mle",)
-    expect: dict[str, dict[str, Verdict | dict[str, Verdict]]] = Field(default_factory=dict)
+    #: {estimator: expectations}: a mapping of properties (or of parameters to properties) to
+    #: expected verdicts, or a list of such mappings ("rules"), each optionally limited to the
+    #: cells whose true parameters match ``when: {param: value or [values]}``; later rules
+    #: override earlier ones (see :meth:`expected_verdict`)
+    expect: dict[str, dict[str, Verdict | dict[str, Verdict]] | list[dict[str, Any]]] = Field(
+        default_factory=dict
+    )
     derived: dict[str, str] = Field(default_factory=dict)
     design: DesignSpec | None = None
 
@@ -212,6 +220,42 @@ class ModelEntry(_Strict):
 
     def estimator_labels(self) -> list[str]:
         return [e if isinstance(e, str) else e.label for e in self.estimators]
+
+    def expectation_rules(self, label: str) -> list[tuple[dict[str, list[float]] | None, dict]]:
+        """The expectations of estimator ``label`` as (when, rule) pairs in order: ``when`` is
+        None (every cell) or {parameter: the values it matches}."""
+        spec = self.expect.get(label)
+        if spec is None:
+            return []
+        out = []
+        for rule in spec if isinstance(spec, list) else [spec]:
+            rule = dict(rule)
+            when = rule.pop("when", None)
+            if when is not None:
+                when = {k: [float(x) for x in (v if isinstance(v, list) else [v])]
+                        for k, v in when.items()}  # fmt: skip
+            out.append((when, rule))
+        return out
+
+    def expected_verdict(self, label: str, theta: Mapping[str, float], param: str,
+                         prop: str) -> str:  # fmt: skip
+        """The verdict expected of ``prop`` for parameter ``param`` of estimator ``label`` at
+        true parameters ``theta``: "pass" unless a rule says otherwise. Within a rule a
+        per-parameter entry (``mu: {efficient: fail}``) wins over a property for every
+        parameter (``efficient: fail``); of the rules that match θ, the last one wins."""
+        expected = "pass"
+        for when, rule in self.expectation_rules(label):
+            if when is not None and not all(
+                any(math.isclose(float(theta[k]), v, rel_tol=1e-12, abs_tol=1e-300) for v in vs)
+                for k, vs in when.items()
+            ):
+                continue
+            per_param = rule.get(param)
+            if isinstance(per_param, dict) and prop in per_param:
+                expected = per_param[prop]
+            elif isinstance(rule.get(prop), str):
+                expected = rule[prop]
+        return expected
 
     def grid(self, order: typing.Sequence[str]) -> list[dict[str, float]]:
         """Cartesian product of the parameter sweeps, parameters in ``order``."""
@@ -771,29 +815,75 @@ def _model_problems(config: StudyConfig, base_dir=None):
                 f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"
             )
         targets = list(names) + list(entry.derived)
-        for est, props in entry.expect.items():
+        for est, spec in entry.expect.items():
             if est not in labels:
                 yield base + ("expect", est), (
                     f"{est!r} is not an estimator of this entry{suggest(est, labels)}; "
                     f"its estimators are {', '.join(labels)}"
                 )
-            for key, value in props.items():
-                path = base + ("expect", est, key)
-                if isinstance(value, dict):
-                    if key not in targets:
-                        yield path, (
-                            f"{key!r} is neither a property nor a parameter{suggest(key, targets)}; "
-                            f"parameters: {', '.join(targets)}; properties: {', '.join(PROPERTIES)}"
-                        )
-                    for prop in value:
-                        if prop not in PROPERTIES:
-                            yield path + (prop,), (
-                                f"unknown property {prop!r}{suggest(prop, PROPERTIES)}; "
-                                f"properties are {', '.join(PROPERTIES)}"
-                            )
-                elif key not in PROPERTIES:
-                    yield path, (
-                        f"unknown property {key!r}{suggest(key, PROPERTIES + tuple(targets))}; "
-                        f"properties are {', '.join(PROPERTIES)} (or a parameter name mapping "
-                        "to properties, e.g. shape: {efficient: fail})"
+            rules = spec if isinstance(spec, list) else [spec]
+            for r, rule in enumerate(rules):
+                at = base + ("expect", est) + ((r,) if isinstance(spec, list) else ())
+                yield from _rule_problems(rule, at, entry, names, targets)
+
+
+def _rule_problems(rule, at: tuple, entry, names, targets):
+    """(key path, message) for one expectation rule (see ``ModelEntry.expect``)."""
+    from simstudy.models._registry import suggest
+
+    if not isinstance(rule, Mapping):
+        yield at, (f"an expectation rule is a mapping such as {{when: {{shape: 1.5}}, "
+                   f"consistent: fail}}; got {rule!r}")  # fmt: skip
+        return
+    for key, value in rule.items():
+        path = at + (key,)
+        if key == "when":
+            yield from _when_problems(value, path, entry, names)
+        elif isinstance(value, Mapping):
+            if key not in targets:
+                yield path, (
+                    f"{key!r} is neither a property nor a parameter{suggest(key, targets)}; "
+                    f"parameters: {', '.join(targets)}; properties: {', '.join(PROPERTIES)}"
+                )
+            for prop, verdict in value.items():
+                if prop not in PROPERTIES:
+                    yield path + (prop,), (
+                        f"unknown property {prop!r}{suggest(prop, PROPERTIES)}; "
+                        f"properties are {', '.join(PROPERTIES)}"
                     )
+                elif verdict not in VERDICTS:
+                    yield path + (prop,), f"expected verdict {verdict!r}; give one of {', '.join(VERDICTS)}"
+        elif key not in PROPERTIES:
+            yield path, (
+                f"unknown property {key!r}{suggest(key, PROPERTIES + tuple(targets))}; "
+                f"properties are {', '.join(PROPERTIES)} (or a parameter name mapping "
+                "to properties, e.g. shape: {efficient: fail}, or when: {param: value})"
+            )
+        elif value not in VERDICTS:
+            yield path, f"expected verdict {value!r}; give one of {', '.join(VERDICTS)}"
+
+
+def _when_problems(when, path: tuple, entry, names):
+    """A ``when:`` condition names model parameters, each with values of the entry's sweep."""
+    from simstudy.models._registry import suggest
+
+    if not isinstance(when, Mapping) or not when:
+        yield path, f"when: is a mapping of parameters to values, e.g. {{shape: 1.5}}; got {when!r}"
+        return
+    for key, values in when.items():
+        if key not in names:
+            yield path + (key,), (
+                f"{key!r} is not a parameter of this model{suggest(key, names)}; "
+                f"its parameters are {', '.join(names)}"
+            )
+            continue
+        swept = entry.params.get(key)
+        swept = [] if swept is None else [float(v) for v in (swept if isinstance(swept, list) else [swept])]
+        for v in values if isinstance(values, list) else [values]:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                yield path + (key,), f"{v!r} is not a number; give a value of the sweep {swept}"
+            elif not any(math.isclose(float(v), w, rel_tol=1e-12) for w in swept):
+                yield path + (key,), (
+                    f"{v!r} matches no cell: {key} takes the values {swept} in this entry; "
+                    "give one of them"
+                )

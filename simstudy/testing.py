@@ -161,14 +161,16 @@ def _within(name: str, value: float, expected: float, mcse: float,
 def assert_mle_properties(model: str, params: Mapping[str, Any], sample_sizes: Sequence[int],
                           replications: int, estimator: str = "mle", *, seed: int = 20261121,
                           checks: Mapping[str, Any] | None = None, out: str | None = None,
-                          expect: Mapping[str, Any] | None = None,
+                          expect: Mapping[str, Any] | Sequence[Mapping[str, Any]] | None = None,
                           **properties: str) -> Any:  # fmt: skip
     """Run a study of one model and estimator; raise AssertionError unless every verdict is as
     expected (default: PASS). Returns the verdict table.
 
     Expectations take the forms of a study's ``expect:``: ``efficient="fail"`` (keyword
     arguments) applies to every parameter; ``expect={"mu": {"efficient": "fail"}}`` to one
-    parameter (the others keep PASS), and the two combine. ``estimator`` is a built-in name or
+    parameter (the others keep PASS); ``expect=[{"when": {"shape": 1.5}, "consistent": "fail"},
+    ...]`` to the cells whose true parameters match (``params`` may sweep); they combine, later
+    rules overriding earlier ones. ``estimator`` is a built-in name or
     a plugin reference ``"package.module:function"``.
     """
     from simstudy.study import run
@@ -176,7 +178,10 @@ def assert_mle_properties(model: str, params: Mapping[str, Any], sample_sizes: S
 
     spec: Any = {"plugin": estimator, "name": "candidate"} if ":" in estimator else estimator
     label = "candidate" if ":" in estimator else estimator
-    wanted = {**dict(properties), **dict(expect or {})}
+    # The forms of a study's expect: a mapping, or a list of rules (each with an optional
+    # when: {param: value}); keyword properties are a first rule for every parameter.
+    rules = list(expect) if isinstance(expect, list) else ([dict(expect)] if expect else [])
+    wanted = ([dict(properties)] if properties else []) + rules
     config = {
         "name": "assert-mle-properties",
         "seed": seed,

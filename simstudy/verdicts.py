@@ -25,6 +25,7 @@ Non-regular models (tag ``regular: false``) get SKIPPED for ``efficient`` and
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -69,7 +70,7 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
     z = float(ndtri(1.0 - checks.alpha))  # one-sided z_{1-α}: Φ⁻¹, what scipy.stats.norm.ppf evaluates
     reps = int(manifest["replications"])
     tags = {c["model"]: (c["regular"], c["rate"]) for c in manifest["cells"]}
-    expect = _expectations(config, manifest)
+    entries = _entries(config, manifest)
     per_n = metrics[metrics.n.notna() & (metrics.param != JOINT)]
     trends = metrics[metrics.n.isna()]
     grid_sizes = len(set(config.sample_sizes))
@@ -88,14 +89,12 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
                 return np.float64(np.nan), np.float64(np.nan)
             return np.float64(frame.at[name, "value"]), np.float64(frame.at[name, "mcse"])
 
+        entry = entries.get((model, theta))
+        true = json.loads(theta)
+
         def add(prop, verdict, stat, margin, se, needed, detail, model=model, est=est,
-                theta=theta, param=param):  # fmt: skip
-            spec = expect.get((model, est), {})
-            per_param = spec.get(param)
-            expected = per_param.get(prop) if isinstance(per_param, dict) and prop in per_param else None
-            if expected is None:
-                wide = spec.get(prop, "pass")
-                expected = wide if isinstance(wide, str) else "pass"
+                theta=theta, param=param, entry=entry, true=true):  # fmt: skip
+            expected = "pass" if entry is None else entry.expected_verdict(est, true, param, prop)
             met = verdict == SKIPPED or verdict.lower() == expected
             rows.append((model, est, theta, param, prop, verdict, expected, met, stat, margin, se,
                          needed, detail))  # fmt: skip
@@ -203,15 +202,16 @@ def _resolve_normality(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return frame
 
 
-def _expectations(config: StudyConfig, manifest: dict) -> dict[tuple[str, str], dict[str, str]]:
-    """{(model name as in the tables, estimator label): expectations}; the manifest maps each
-    config entry to its model's name (a plugin model names itself)."""
-    names = {c["entry"]: c["model"] for c in manifest["cells"] if c.get("entry") is not None}
-    out: dict[tuple[str, str], dict[str, str]] = {}
-    for index, entry in enumerate(config.models):
-        name = names.get(index, entry.model)
-        for label in entry.estimator_labels():
-            out.setdefault((name, label), {}).update(entry.expect.get(label, {}))
+def _entries(config: StudyConfig, manifest: dict) -> dict[tuple[str, str], object]:
+    """{(model name as in the tables, θ JSON): the config entry whose cells they are}, from the
+    manifest's cells (a plugin model names itself), for the entry's expectations."""
+    out = {}
+    for cell in manifest["cells"]:
+        index = cell.get("entry")
+        if index is None:  # a cell without its entry index: the entry of that built-in model
+            index = next((i for i, e in enumerate(config.models) if e.model == cell["model"]), None)
+        if index is not None and index < len(config.models):
+            out[(cell["model"], cell["theta"])] = config.models[index]
     return out
 
 
