@@ -162,6 +162,116 @@ def _why_study(row):
     )
 
 
+def _packages(imports: dict, count: int = 4) -> str:
+    return ", ".join(f"{k} {_time(v)}" for k, v in imports["by_package_s"][:count])
+
+
+def _why_command(row, warm=None) -> str:
+    """Where a command's wall time went: the child's own parts, its imports (``-X importtime``
+    of one warm run) and what it loaded."""
+    parts = row["parts_s"]
+    text = (f"interpreter start {_time(parts['interpreter start'])}, "
+            f"simstudy.cli.main {_time(parts['simstudy.cli.main'])}, exit {_time(parts['exit'])}")
+    imports = row.get("importtime") or (warm or {}).get("importtime")
+    if imports:
+        top = ", ".join(f"{k} {_time(v)}" for k, v in imports["top_level_s"][:3])
+        text += (f"; imports {_time(imports['total_s'])} (`-X importtime` of one warm run; self "
+                 f"time by package: {_packages(imports)}; largest imports: {top})")
+    phases = row.get("phases_s")
+    if phases:
+        text += ("; timed in the child (imports made inside a phase count in it): "
+                 + ", ".join(f"{k} {_time(v)}" for k, v in phases.items()))
+    if row.get("heavy_modules"):
+        text += f"; imported {', '.join(row['heavy_modules'])}"
+    if warm is not None:
+        text += (f"; the empty cache adds {_time(row['value']['median'] - warm['value']['median'])}"
+                 f" to the warm {_time(warm['value']['median'])}")
+    if row.get("kernels_compiled"):
+        text += f"; {row['kernels_compiled']} kernels compiled"
+        if row.get("cache") == "warm":
+            text += " although the cache was warm"
+    return text
+
+
+def _why_verify(row) -> str:
+    b = row["breakdown"]
+    phases = row.get("phases_s", {})
+    parts = ", ".join(f"{k} {_time(v)}" for k, v in phases.items())
+    return (f"timed in the child (medians): {parts}, with {row['kernels_compiled']} kernels "
+            f"compiled; compile ≈ cold − warm verify = {_time(b['cold_minus_warm_s'])} (warm "
+            f"verify {_time(b['warm_verify_s'])}: "
+            + ", ".join(f"{k} {_time(v)}" for k, v in b["warm_verify_phases_s"].items())
+            + f"); `simstudy report` of its folder afterwards (figures reused: nothing to "
+            f"draw) {_time(b['report_again_s'])}")
+
+
+def _command_targets(results, add) -> None:
+    rows = _rows(results, "commands")
+    warm = {r["command"]: r for r in rows if r.get("kind") == "no-kernel" and r["cache"] == "warm"}
+    for r in rows:
+        kind, v = r.get("kind"), r.get("value", {}).get("median")
+        if r.get("status") != "ok":
+            add("12", r["name"], r["status"], None)
+        elif kind == "no-kernel":
+            cmd = f"`simstudy {r['command']}`"
+            if r["cache"] == "warm":
+                add("12", f"{cmd}, warm cache < 1.5 s", _time(v), v < 1.5, _why_command(r))
+            else:
+                add("12", f"{cmd}, empty cache < 3 s", _time(v), v < 3,
+                    _why_command(r, warm.get(r["command"])))
+                both = [x for x in (warm.get(r["command"]), r) if x is not None]
+                loaded = max(x["dispatchers_with_overloads"] for x in both)
+                numba = any(x["numba_imported"] for x in both)
+                strict = r.get("must_not_import_numba", False)
+                names = sorted({k for x in both for k in x["kernels_loaded"]})
+                add("12", f"{cmd} loads no kernel" + (" and does not import numba" if strict
+                                                     else ""),
+                    f"{loaded} dispatchers with overloads; numba "
+                    f"{'imported' if numba else 'not imported'}",
+                    loaded == 0 and not (strict and numba),
+                    f"loaded: {', '.join(names[:12])}" if names else
+                    f"numba imported ({', '.join(r['heavy_modules'])})")  # fmt: skip
+        elif kind == "tiny-run":
+            add("12", "tiny `simstudy run` (exponential, R = 200, n = 10, 30, 100), "
+                      "--no-report, warm cache < 2 s", _time(v), v < 2, _why_command(r))
+        elif kind == "tiny-run-report":
+            phases = r.get("phases_s", {})
+            report = phases.get("analyse", 0.0) + phases.get("report", 0.0)
+            add("12", "the same run with the report, warm cache < 2 s (informational: the "
+                      "target applies to the run without the report)",
+                _time(v), None,
+                "the report's analysis and figure drawing "
+                + ("dominate" if report >= 0.5 * v else "do not dominate")
+                + f": {_time(report)} of {_time(v)} ({report / v:.0%}; with − without the "
+                f"report, medians: {_time(r['report_s'])}); " + _why_command(r))
+        elif kind == "verify":
+            args = f" {r['args']}" if r.get("args") else ""
+            codes = r["exit_codes"]
+            if r.get("quick"):
+                add("12", f"cold `simstudy verify configs/quickstart.yaml{args}` exits 0",
+                    f"exit codes {codes}", None,
+                    f"quick mode: {args.strip()} cannot decide every margin, so the exit code "
+                    f"is recorded, not judged ({r['last_stdout_line']})")
+            else:
+                add("12", "cold `simstudy verify configs/quickstart.yaml` exits 0",
+                    f"exit codes {codes}", all(c == 0 for c in codes), r["last_stdout_line"])
+            add("12", f"cold `simstudy verify configs/quickstart.yaml{args}` (empty cache) < 60 s",
+                _time(v), v < 60, _why_verify(r))
+        elif kind == "readme":
+            p = r["parts_s"]
+            add("12", "README command 1 from a fresh clone (venv + pip install -e . + cold "
+                      "verify) < 60 s",
+                f"{_time(v)} (venv {_time(p['python -m venv'])}, pip "
+                f"{_time(p['pip install -e .'])}, verify "
+                f"{_time(p['simstudy verify (empty cache)'])}, exit {r['verify_exit_code']})",
+                v < 60 and r["verify_exit_code"] == 0,
+                f"pip install -e . {_time(p['pip install -e .'])} ({r['pip_collected']} "
+                f"packages collected: {r['pip_downloads']} downloaded, {r['pip_cached']} from "
+                f"pip's cache); the verify "
+                f"{_time(p['simstudy verify (empty cache)'])}; install + the cold verify's "
+                f"median {_time(r['install_plus_cold_verify_median_s'])}")
+
+
 def targets(results) -> list[dict]:
     out = []
 
@@ -244,6 +354,7 @@ def targets(results) -> list[dict]:
         else:
             add("7", "a warm run compiles nothing", f"{r['value']['max']:.0f} compilations",
                 r["value"]["max"] == 0, f"compiled: {r.get('compiled_in_warm_run')}")
+    _command_targets(results, add)
     return out
 
 
@@ -464,6 +575,73 @@ def _startup_md(results) -> list[str]:
     return lines
 
 
+def _commands_md(results) -> list[str]:
+    rows = _rows(results, "commands")
+    if not rows:
+        return ["Not measured in this results.json: `python -m bench --only commands --merge`."]
+    lines = [("| command | warm cache | empty cache | dispatchers with overloads | numba "
+              "imported | imports (one warm run, `-X importtime`): total; largest packages |"),
+             "|---|---|---|---|---|---|"]  # fmt: skip
+    pairs = {}
+    for r in rows:
+        if r.get("kind") == "no-kernel":
+            pairs.setdefault(r["command"], {})[r["cache"]] = r
+    for command, pair in pairs.items():
+        warm, empty = pair.get("warm"), pair.get("empty")
+        both = [x for x in (warm, empty) if x]
+        imports = (warm or {}).get("importtime")
+        lines.append(
+            f"| `simstudy {command}` | {_spread(warm['value'], _time) if warm else ''} | "
+            f"{_spread(empty['value'], _time) if empty else ''} | "
+            f"{max(x['dispatchers_with_overloads'] for x in both)} | "
+            f"{'yes' if any(x['numba_imported'] for x in both) else 'no'} | "
+            + (f"{_time(imports['total_s'])}; {_packages(imports, 3)}" if imports else "") + " |")
+    stored = next((r.get("stored_study") for r in rows if r.get("stored_study")), None)
+    lines += [""]
+    report = next((r for r in rows if r.get("command") == "report DIR"), None)
+    if stored and report:
+        drew = "matplotlib" in report["heavy_modules"]
+        lines.append(f"DIR is a stored study (made by `{stored}`), reported again with "
+                     "nothing changed: " + ("matplotlib was imported, so figures were drawn."
+                                            if drew else "matplotlib was not imported: every "
+                                            "figure came from its render cache."))  # fmt: skip
+    for r in rows:
+        kind = r.get("kind")
+        phases = r.get("phases_s", {})
+        timed = ", ".join(f"{k} {_time(v)}" for k, v in phases.items())
+        if r.get("status") != "ok":
+            lines.append(f"- {r['name']}: {r['status']}.")
+        elif kind == "tiny-run":
+            lines.append(
+                f"- A tiny run (one model, exponential rate 2, R = 200, n = 10, 30, 100), warm "
+                f"cache, `--no-report`: **{_spread(r['value'], _time)}** ({timed}; "
+                f"{r['kernels_from_cache']} kernels loaded from the cache, "
+                f"{r['kernels_compiled']} compiled; imports {_time(r['importtime']['total_s'])}: "
+                f"{_packages(r['importtime'])}).")
+        elif kind == "tiny-run-report":
+            lines.append(f"- The same with the report: **{_spread(r['value'], _time)}** "
+                         f"({timed}).")
+        elif kind == "verify":
+            b = r["breakdown"]
+            args = f" {r['args']}" if r.get("args") else ""
+            lines.append(
+                f"- `simstudy verify configs/quickstart.yaml{args}`, empty cache (compile, run, "
+                f"report): **{_spread(r['value'], _time)}**, exit codes {r['exit_codes']} "
+                f"({timed}; {r['kernels_compiled']} kernels compiled); the same with the cache it "
+                f"filled: {_time(b['warm_verify_s'])}. Last line: `{r['last_stdout_line']}`.")
+        elif kind == "readme":
+            p = r["parts_s"]
+            lines.append(
+                f"- README command 1 in a copy of the repository's tracked files: "
+                f"**{_time(r['value']['median'])}** in all, once: `python -m venv` "
+                f"{_time(p['python -m venv'])}, `pip install -e .` {_time(p['pip install -e .'])} "
+                f"({r['pip_collected']} packages collected: {r['pip_downloads']} downloaded, "
+                f"{r['pip_cached']} from pip's cache), "
+                f"`simstudy verify configs/quickstart.yaml` with an empty cache "
+                f"{_time(p['simstudy verify (empty cache)'])} (exit {r['verify_exit_code']}).")
+    return lines
+
+
 def markdown(results) -> str:
     meta = results["meta"]
     lines = [
@@ -526,12 +704,23 @@ def markdown(results) -> str:
         "",
         *_startup_md(results),
         "",
+        "## 8. Commands a new user meets first (issue 12)",
+        "",
+        ("Each command in a fresh subprocess of this environment (cwd = the repository root), "
+        "through a wrapper that calls `simstudy.cli.main(argv)` and then counts the Numba "
+        "dispatchers holding compiled or cache-loaded overloads (`gc.get_objects()`). Times run "
+        "from spawn to exit, minus the wrapper's own inspection. Warm cache: a "
+        "`NUMBA_CACHE_DIR` a previous run filled; empty cache: a fresh folder every repeat."),
+        "",
+        *_commands_md(results),
+        "",
         "## Reproduce",
         "",
         "```bash",
         "python -m bench            # full run, writes bench/RESULTS.md, results.json, scaling.png",
         "python -m bench --quick    # every section at tiny sizes (what tests/test_bench.py runs)",
         "python -m bench --only fits,cells --merge   # re-measure two sections into results.json",
+        "python -m bench --only commands --merge --skip-install   # ... without the pip install",
         "python -m bench --render   # rewrite RESULTS.md from results.json",
         "python bench/baseline_numpy_scipy.py configs/seed_models.yaml --replications 1000",
         "```",

@@ -1,9 +1,11 @@
 """The benchmark runner: ``python -m bench [--quick] [--out DIR] [--only SECTIONS [--merge]]``.
 
-Full mode (the default) measures at the sizes of issue 7 and writes bench/RESULTS.md,
-bench/results.json and bench/scaling.png (about 13 minutes on 2 cores). ``--quick`` runs every
-section at tiny sizes (the smoke test's mode; its numbers mean nothing). ``--only S --merge``
-re-measures sections S into an existing results.json; ``--render`` rewrites RESULTS.md from it.
+Full mode (the default) measures at the sizes of issues 7 and 12 and writes bench/RESULTS.md,
+bench/results.json and bench/scaling.png (about 13 minutes on 2 cores, and several more for the
+commands section, whose README command 1 includes a ``pip install -e .`` into a fresh venv;
+``--skip-install`` or BENCH_SKIP_INSTALL=1 leaves that out). ``--quick`` runs every section at
+tiny sizes (the smoke test's mode; its numbers mean nothing). ``--only S --merge`` re-measures
+sections S into an existing results.json; ``--render`` rewrites RESULTS.md from it.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from bench.timing import machine
 
-SECTIONS = ("sampling", "cells", "fits", "study", "scaling", "memory", "startup")
+SECTIONS = ("sampling", "cells", "fits", "study", "scaling", "memory", "startup", "commands")
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,12 @@ class BenchConfig:
     memory_reps: tuple[int, int]
     startup_repeats: int  # item 7
     quickstart_args: str
+    commands_repeats: int  # issue 12: repeats of each command (warm and empty cache)
+    commands_verify_repeats: int  # ... of the cold quickstart verify
+    commands_verify_args: str  # ... its extra arguments
+    commands_stored_reps: int  # R of the stored quickstart study `simstudy report` redraws
+    commands_install: bool  # time README command 1 (venv + pip install -e .) once
+    commands_pip_timeout: float
 
 
 FULL = BenchConfig(
@@ -61,6 +69,8 @@ FULL = BenchConfig(
     scaling_ns=(10, 30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000), scaling_work=10_000_000,
     scaling_min_reps=100, scaling_max_reps=100_000, memory_n=1_000_000,
     memory_reps=(1000, 10_000), startup_repeats=5, quickstart_args="",
+    commands_repeats=5, commands_verify_repeats=3, commands_verify_args="",
+    commands_stored_reps=200, commands_install=True, commands_pip_timeout=1800,
 )  # fmt: skip
 QUICK = replace(
     FULL, quick=True, repeats=5, min_time=0.0005, sample_size=1024, cell_n=100, cell_reps=200,
@@ -70,6 +80,8 @@ QUICK = replace(
     profile_repeats=2, profile_min_time=0.0005, scaling_ns=(10, 100, 1000), scaling_work=20_000,
     scaling_min_reps=10, scaling_max_reps=1000, memory_n=10_000, memory_reps=(10, 100),
     startup_repeats=1, quickstart_args="--replications 20 --no-report",
+    commands_repeats=1, commands_verify_repeats=1, commands_verify_args="--replications 200",
+    commands_install=False,
 )  # fmt: skip
 
 
@@ -78,7 +90,7 @@ def run(cfg: BenchConfig, out: Path, only=SECTIONS, echo=print, merge=False) -> 
 
     ``merge``: keep the other sections' rows of an existing ``out/results.json`` (same mode)
     and replace only the selected ones."""
-    from bench import cells, fits, memory, report, sampling, scaling, startup, study
+    from bench import cells, commands, fits, memory, report, sampling, scaling, startup, study
 
     out.mkdir(parents=True, exist_ok=True)
     meta = {"mode": "quick" if cfg.quick else "full", "config": asdict(cfg),
@@ -114,6 +126,7 @@ def run(cfg: BenchConfig, out: Path, only=SECTIONS, echo=print, merge=False) -> 
         scaling.figure(sweeps, out / "scaling.png")
     rows += section("memory", lambda: memory.run(cfg)) or []
     rows += section("startup", lambda: startup.run(cfg)) or []
+    rows += section("commands", lambda: commands.run(cfg)) or []
 
     meta["section_seconds"] = timings
     meta["total_seconds"] = time.perf_counter() - t_all
@@ -151,6 +164,9 @@ def main(argv=None) -> int:
                         help=f"comma-separated sections among {', '.join(SECTIONS)}")
     parser.add_argument("--merge", action="store_true",
                         help="replace only the --only sections' rows in OUT/results.json")
+    parser.add_argument("--skip-install", action="store_true",
+                        help="commands: do not time README command 1's venv + pip install -e . "
+                             "(also BENCH_SKIP_INSTALL=1; --quick always skips it)")
     parser.add_argument("--render", action="store_true",
                         help="only rewrite RESULTS.md (and the targets) from OUT/results.json")
     args = parser.parse_args(argv)
@@ -169,6 +185,8 @@ def main(argv=None) -> int:
     if unknown:
         parser.error(f"unknown section(s) {unknown}; choose among {', '.join(SECTIONS)}")
     cfg = QUICK if args.quick else FULL
+    if args.skip_install:
+        cfg = replace(cfg, commands_install=False)
     if args.out is None:
         import tempfile
 
