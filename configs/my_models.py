@@ -1,9 +1,9 @@
 """An example user-defined model for configs/plugin_model.yaml: the Rayleigh distribution.
 
 Only a per-observation log density and a sampler on simstudy's random streams are written
-here; simstudy supplies the score (numerical), the Fisher information (Monte Carlo) and the
-MLE (generic Newton) and says so in its tags. The Rayleigh model has closed forms to check
-them against: σ̂² = Σx²/(2n) and I(σ) = 4/σ².
+here; simstudy supplies the score (numerical), the Fisher information (quadrature over the
+declared support) and the MLE (generic Newton) and says so in its tags. The Rayleigh model has
+closed forms to check them against: σ̂² = Σx²/(2n) and I(σ) = 4/σ².
 """
 
 import numba

@@ -546,6 +546,10 @@ def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None)
             "params": list(cell.model.param_names),
             "fisher": cell.model.information(cell.theta_array, cell.n).tolist(),
             "inverse_fisher": cell.model.inverse_fisher(cell.theta_array, cell.n).tolist(),
+            # Present only when I is a Monte Carlo estimate: its error enters the MCSEs.
+            **({"inverse_fisher_mcse": inv_mcse.tolist()}
+               if (inv_mcse := cell.model.inverse_fisher_mcse(cell.theta_array, cell.n))
+               is not None else {}),
             "regular": cell.model.regular,
             "rate": cell.model.rate,
             "data_key": cell.data_key,

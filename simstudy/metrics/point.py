@@ -23,13 +23,20 @@ def _safe(metric, *args) -> Pair:
 
 
 def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fisher_jj: float,
-                  *, level: float, epsilon: float) -> dict[str, Pair]:  # fmt: skip
+                  *, level: float, epsilon: float,
+                  inv_fisher_mcse: float = 0.0) -> dict[str, Pair]:  # fmt: skip
     """Every single-parameter metric of the metrics table (README "What it verifies") for usable
     replications.
 
     ``est``/``se``: estimates and model-based SEs of the usable fits in replication order;
     ``inv_fisher_jj``: [I(θ)^-1]_jj per observation; ``level``: Wald-interval level;
-    ``epsilon``: the tolerance of P(|θ̂ - θ| > ε).
+    ``epsilon``: the tolerance of P(|θ̂ - θ| > ε); ``inv_fisher_mcse``: the Monte Carlo
+    standard error of ``inv_fisher_jj`` when the information is itself a Monte Carlo estimate
+    (0 when it is exact). Its relative error δ enters, independently of the replicates' own
+    error, the MCSEs of ``inv_fisher`` (δ·[I⁻¹]_jj), ``crlb_se`` (δ/2 relative, the delta method
+    for a square root) and ``efficiency`` (δ·efficiency, added in quadrature). The distribution
+    tests of z = (θ̂ - θ)/crlb_se treat crlb_se as exact: a relative error δ moves their
+    statistics by about δ/4, far below their own resolution ~1/sqrt(R) while δ <= 1e-2.
     """
     out: dict[str, Pair] = {}
     if est.size < 4:
@@ -58,9 +65,11 @@ def param_metrics(est: np.ndarray, se: np.ndarray, theta: float, n: int, inv_fis
 
     if np.isfinite(inv_fisher_jj) and inv_fisher_jj > 0:
         crlb_se = math.sqrt(inv_fisher_jj / n)
-        out["crlb_se"] = (crlb_se, 0.0)
-        out["inv_fisher"] = (inv_fisher_jj, 0.0)
-        out["efficiency"] = _safe(mcse.efficiency, est, crlb_se * crlb_se)
+        rel = float(inv_fisher_mcse) / inv_fisher_jj if np.isfinite(inv_fisher_mcse) else 0.0
+        out["crlb_se"] = (crlb_se, 0.5 * rel * crlb_se)
+        out["inv_fisher"] = (inv_fisher_jj, rel * inv_fisher_jj)
+        eff, eff_se = _safe(mcse.efficiency, est, crlb_se * crlb_se)
+        out["efficiency"] = (eff, math.hypot(eff_se, rel * eff) if rel else eff_se)
         z = (est - theta) / crlb_se
         out["skewness"] = _safe(mcse.skewness, z)
         out["excess_kurtosis"] = _safe(mcse.excess_kurtosis, z)

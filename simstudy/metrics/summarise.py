@@ -37,6 +37,8 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
         params = cell["params"]
         theta_vec = np.array([theta[p] for p in params])
         inv_f = np.array(cell["inverse_fisher"])
+        # Present when the information is a Monte Carlo estimate (its error enters the MCSEs).
+        inv_mcse = np.array(cell.get("inverse_fisher_mcse") or np.zeros_like(inv_f), dtype=float)
         fisher = np.array(cell["fisher"])
         n = cell["n"]
         tables = {
@@ -58,9 +60,11 @@ def compute_metrics(result, checks=None) -> pd.DataFrame:
             boundary = mcse.proportion(table.column("status").to_numpy() == BOUNDARY)
             for p, (true, inv_fisher_jj, est, se) in values.items():
                 eps = checks.epsilon * abs(true) if true != 0 else checks.epsilon
+                j = params.index(p) if p in params else None
                 found = param_metrics(
                     est[usable], se[usable], true, n, inv_fisher_jj if cell["regular"] else math.nan,
                     level=checks.coverage_level, epsilon=eps,
+                    inv_fisher_mcse=float(inv_mcse[j, j]) if j is not None else 0.0,
                 )  # fmt: skip
                 found["fail_rate"] = fail
                 found["boundary_rate"] = boundary

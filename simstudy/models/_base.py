@@ -295,6 +295,10 @@ class Model:
     #: ``fisher_at(theta, n) -> (k, k)``: the per-observation information of a sample of size
     #: n when it depends on n (a fixed regression design); None: ``fisher`` at every n
     fisher_at: Callable[[np.ndarray, int], np.ndarray] | None = None
+    #: ``fisher_mcse(theta, n=None) -> (k, k)``: the Monte Carlo standard error of each entry
+    #: of the information when it is a Monte Carlo estimate (carried into every measure that
+    #: uses it); None: the information is exact
+    fisher_mcse: Callable[..., np.ndarray | None] | None = None
     #: optional one-pass sufficient statistics for ``lr_stat`` (module docstring); ``n_suff``
     #: is their count (0: the engine uses ``loglik`` on the sample)
     suff_stats: Any = None
@@ -488,3 +492,15 @@ class Model:
     def inverse_fisher(self, theta: np.ndarray, n: int | None = None) -> np.ndarray:
         """Per-observation inverse Fisher information I(θ)^-1 (the Cramér-Rao bound × n)."""
         return np.linalg.inv(self.information(theta, n))
+
+    def inverse_fisher_mcse(self, theta: np.ndarray, n: int | None = None) -> np.ndarray | None:
+        """The Monte Carlo standard error of each entry of I(θ)^-1 when I is a Monte Carlo
+        estimate (``fisher_mcse``), by the perturbation of the inverse; None when I is exact."""
+        if self.fisher_mcse is None:
+            return None
+        mcse = self.fisher_mcse(np.ascontiguousarray(theta, dtype=np.float64), n)
+        if mcse is None:
+            return None
+        from simstudy.models._information import inverse_mcse
+
+        return inverse_mcse(self.information(theta, n), np.asarray(mcse, dtype=np.float64))

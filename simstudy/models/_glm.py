@@ -454,7 +454,8 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
               statsmodels_family: str, typical: tuple[float, float], extra_estimators=None,
               coefficient_doc: str, doc: str, response_support):  # fmt: skip
     """The :class:`Model` of a canonical-link GLM for one design: what logistic and Poisson
-    regression share (Fisher information by a cached Monte Carlo average, the NumPy oracle,
+    regression share (the Fisher information, exact where the covariate law allows (see
+    :mod:`simstudy.models._information`) and cached, the NumPy oracle,
     the statsmodels reference MLE, the estimators); each module passes only what differs
     (``response_support``: the :class:`Support` of y). Every estimator here needs n > p rows
     (:func:`newton` and :func:`gradient_ascent` return ``no_mle`` below): ``min_n`` = p + 1."""
@@ -467,6 +468,11 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
         covariate_generator,
         linear_predictor_numpy,
     )
+    from simstudy.models._information import (
+        NotComputable,
+        glm_information,
+        glm_information_is_exact,
+    )
 
     p = design.p
     rate, max_iter, tol = ga_defaults
@@ -474,16 +480,25 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
     fixed = isinstance(design, FixedDesign)
 
     @functools.lru_cache(maxsize=256)
-    def _fisher(beta: tuple, n: int | None) -> np.ndarray:
+    def _fisher(beta: tuple, n: int | None) -> tuple[np.ndarray, np.ndarray | None]:
+        """(I, MCSE of I or None when I is exact) at β (and n, for a fixed design)."""
         if fixed:
-            return fixed_design_fisher(design, np.array(beta), family, n or design.rows_in_file)
-        return monte_carlo_fisher(design, np.array(beta), family, FISHER_DRAWS)
+            return fixed_design_fisher(design, np.array(beta), family, n or design.rows_in_file), None
+        try:
+            info = glm_information(design.covariates, design.intercept, np.array(beta),
+                                   lambda eta: _weights(eta, family))  # fmt: skip
+            return info, None
+        except NotComputable:
+            return monte_carlo_fisher(design, np.array(beta), family, FISHER_DRAWS)
 
     def fisher(theta, out):
-        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]), None)
+        out[:, :] = _fisher(tuple(float(b) for b in theta[:p]), None)[0]
 
     def fisher_at(theta, n):
-        return _fisher(tuple(float(b) for b in theta[:p]), int(n)).copy()
+        return _fisher(tuple(float(b) for b in theta[:p]), int(n))[0].copy()
+
+    def fisher_mcse(theta, n=None):
+        return _fisher(tuple(float(b) for b in theta[:p]), None if n is None else int(n))[1]
 
     def numpy_sample(gen, theta, n, design_array=None):
         covariates = design.draw_numpy(covariate_generator(gen), n)
@@ -524,21 +539,30 @@ def glm_model(*, name: str, family: int, design, make_model, sample, loglik, sco
         Param(coef, REAL, typical=typical, doc=f"{coefficient_doc} of column {j} of X")
         for j, coef in enumerate(design.coefficient_names())
     )
+    exact = fixed or glm_information_is_exact(design.covariates)
+    fisher_tag = (
+        "exact at each n: (1/n) Σ w(η_i) x_i x_iᵀ of the file's rows" if fixed
+        else "exact: normal conditioning and Gauss-Legendre quadrature over the covariates"
+        if exact else f"Monte Carlo over {FISHER_DRAWS:,} design draws (its MCSE is carried)"
+    )  # fmt: skip
     return Model(
         name=name, params=params, support=response_support, sample=sample, loglik=loglik,
         score=score, fisher=fisher, estimators=estimators, numpy_sample=numpy_sample,
         scipy_dist=lambda theta: _RowDensity(theta[:p]), reference_mle=reference_mle,
-        tags={"closed_form_mle": False, "regression": True}
-        | ({} if fixed else {"fisher_monte_carlo_draws": FISHER_DRAWS}),
+        tags={"closed_form_mle": False, "regression": True, "fisher": fisher_tag},
         doc=doc.format(design=design.describe()), data_width=p + 1, specialize=make_model,
         design=design, fisher_at=fisher_at if fixed else None,
+        fisher_mcse=None if fixed or exact else fisher_mcse,
     )  # fmt: skip
 
 
 def _weights(eta: np.ndarray, family: int) -> np.ndarray:
-    """GLM working weights w(η) = Var(y | η) of a canonical link: μ(1-μ) (logit), μ (log)."""
-    mu = 1.0 / (1.0 + np.exp(-eta)) if family == LOGISTIC else np.exp(eta)
-    return mu * (1.0 - mu) if family == LOGISTIC else mu
+    """GLM working weights w(η) = Var(y | η) of a canonical link: μ(1-μ) (logit), μ (log);
+    the logistic one as e^{-|η|}/(1 + e^{-|η|})², which never overflows."""
+    if family == LOGISTIC:
+        e = np.exp(-np.abs(eta))
+        return e / (1.0 + e) ** 2
+    return np.exp(eta)
 
 
 def fixed_design_fisher(design, beta, family: int, n: int) -> np.ndarray:
@@ -549,17 +573,23 @@ def fixed_design_fisher(design, beta, family: int, n: int) -> np.ndarray:
     return (xs * w[:, None]).T @ xs / n
 
 
-def monte_carlo_fisher(design, beta, family: int, draws: int, seed: int = 20261121) -> np.ndarray:
-    """E[w(η) x xᵀ] per observation by averaging over ``draws`` design draws (fixed seed):
-    relative MCSE about sqrt(Var(w x_a x_b)/draws)/|entry|, ~1e-3 at 1e6 draws."""
+def monte_carlo_fisher(design, beta, family: int, draws: int,
+                       seed: int = 20261121) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """(E[w(η) x xᵀ], its MCSE) per observation by averaging over ``draws`` design draws
+    (fixed seed): for designs that :func:`glm_information` cannot integrate exactly."""
     gen = np.random.Generator(np.random.Philox(seed))
-    out = np.zeros((design.p, design.p))
+    total = np.zeros((design.p, design.p))
+    squares = np.zeros((design.p, design.p))
     chunk = 200_000
     done = 0
     while done < draws:
         m = min(chunk, draws - done)
         xs = design.draw_numpy(gen, m)
         w = _weights(xs @ beta, family)
-        out += (xs * w[:, None]).T @ xs
+        terms = xs[:, :, None] * xs[:, None, :] * w[:, None, None]
+        total += terms.sum(axis=0)
+        squares += (terms * terms).sum(axis=0)
         done += m
-    return out / draws
+    mean = total / draws
+    var = np.maximum(squares / draws - mean * mean, 0.0) * draws / (draws - 1)
+    return mean, np.sqrt(var / draws)

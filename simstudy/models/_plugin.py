@@ -1,38 +1,50 @@
 """User-defined models from a plugin: ``{plugin: "package.module:MyModel"}`` in a study YAML.
 
-The contract (the minimum; everything else falls back, and says so in the model's tags):
+The contract: two Numba functions and the parameters; everything else is optional, and what is
+missing falls back, which the model's tags say.
 
 .. code-block:: python
 
     from simstudy import rng
-    from simstudy.models import POSITIVE, Param
+    from simstudy.models import POSITIVE, Param, Support
 
     class MyModel:
         name = "my_model"                     # how tables call it
         params = (Param("k", POSITIVE, typical=(0.5, 3.0)), ...)
-        start = (1.0, ...)                    # optional: Newton's start (default: typical midpoints)
-        support = POSITIVE                    # optional: what simstudy.fit accepts, a Support or
-                                              # an Interval (default: finite reals)
 
         @staticmethod
         @numba.njit(cache=True)
-        def logpdf(x, theta):                 # log density of ONE observation (float x)
-            ...
+        def logpdf(x, theta):                 # log density of ONE observation (a float x, or
+            ...                               # a row x[0:data_width] when data_width > 1)
 
         @staticmethod
         @numba.njit(cache=True)
         def sample(state, theta, out):        # fill `out` with draws from simstudy.rng streams
             ...
 
-Fallbacks (the contract asks for little, and every fallback is named in the tags): the score is a central
-difference of the log-likelihood (step ε^(1/3)·max(1, |θ_j|)); the per-observation Fisher
-information is the Monte Carlo average of the outer product of per-observation scores over
-``FISHER_DRAWS`` draws from the model's own sampler (cached per θ; relative error ~sqrt(2/m));
-the MLE is a damped Newton-Raphson on the numerical gradient and Hessian from the stated start
-(step halving, at most ``MAX_ITER`` iterations, converged when the Newton decrement is below
+        # Optional:
+        start = (1.0, ...)                    # Newton's start (default: typical midpoints)
+        support = Support(0.0)                # the data's support (default: finite reals)
+        data_width = 1                        # values per observation (rows of a regression)
+        tags = {"regular": True, "rate": -0.5}
+        score = ...      # @njit score(x, theta, out): the total score of a sample
+        fisher = ...     # fisher(theta, out): per-observation expected information, (k, k)
+        fisher_at = ...  # fisher_at(theta, n) -> (k, k), when it depends on n
+        fit_mle = ...    # @njit fit_mle(x, out_theta, out_se) -> (status, n_iter)
+        suff_stats, suff_loglik, n_suff = ...  # one-pass sufficient statistics (see _base)
+        numpy_sample = ...  # numpy_sample(gen, theta, n): the same draws with plain NumPy
+
+Fallbacks: the score is a central difference of the log-likelihood (step ε^(1/3)·max(1,
+|θ_j|)); the Fisher information is computed without Monte Carlo where the data are one value
+per observation with a declared support (quadrature of s sᵀ f over a continuous support,
+summation over a discrete one; :mod:`simstudy.models._information`), and only otherwise is a
+Monte Carlo average over ``FISHER_DRAWS`` draws from the model's own sampler, whose standard
+error is carried into every measure that uses it; the MLE is a damped Newton-Raphson on the
+gradient (exact if ``score`` is given) and the numerical Hessian from the start (step
+halving, at most ``MAX_ITER`` iterations, converged when the Newton decrement is below
 1e-10·max(1, |ℓ|), after which the last step is taken), with SEs from the numerical observed
-information. Replaying a replication
-runs the model's own sampler on the replication's stream (bit-identical by construction).
+information. Replaying a replication runs ``numpy_sample`` if given, else the model's own
+sampler on the replication's stream (bit-identical by construction).
 """
 
 from __future__ import annotations
@@ -82,6 +94,13 @@ def build_model(obj, reference: str) -> Model:
                 f"plugin model {reference!r}: `{attr}` is missing or not Numba-jitted; "
                 f"decorate it with @numba.njit (see the README, 'Plugin models')"
             )
+    for attr in ("score", "fit_mle", "suff_stats", "suff_loglik"):
+        fn = getattr(obj, attr, None)
+        if fn is not None and not hasattr(fn, "py_func"):
+            raise PluginError(
+                f"plugin model {reference!r}: `{attr}` must be Numba-jitted (the engine calls it "
+                "from its kernels); decorate it with @numba.njit"
+            )
     logpdf, user_sample = obj.logpdf, obj.sample
     k = len(params)
     start = np.array(
@@ -90,6 +109,9 @@ def build_model(obj, reference: str) -> Model:
     )
     if start.size != k:
         raise PluginError(f"plugin model {reference!r}: `start` has {start.size} values for {k} parameters")
+    width = int(getattr(obj, "data_width", 1) or 1)
+    if width < 1:
+        raise PluginError(f"plugin model {reference!r}: `data_width` must be >= 1; got {width}")
 
     support = getattr(obj, "support", None)
     if support is None:
@@ -102,31 +124,34 @@ def build_model(obj, reference: str) -> Model:
             "Support(0.0) for positive reals, Support.integers(0) for counts) or an Interval "
             f"such as POSITIVE; got {support!r}"
         )
+    user_score = getattr(obj, "score", None)
+    kernels = _kernels(logpdf, user_sample, start, width, user_score)
+    fit = getattr(obj, "fit_mle", None) or kernels["fit"]
+    pieces = [logpdf, user_sample] + [getattr(obj, a) for a in (
+        "score", "fisher", "fisher_at", "fit_mle", "suff_stats", "suff_loglik", "numpy_sample")
+        if getattr(obj, a, None) is not None]  # fmt: skip
+    version = hashlib.sha256("".join(_source(f) for f in pieces).encode()).hexdigest()[:16]
 
-    kernels = _kernels(logpdf, user_sample, start)
-    version = hashlib.sha256(
-        (inspect.getsource(logpdf.py_func) + inspect.getsource(user_sample.py_func)).encode()
-    ).hexdigest()[:16]
-
-    @functools.lru_cache(maxsize=64)
-    def _fisher(theta: tuple) -> np.ndarray:
-        th = np.array(theta)
-        state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
-        rng.init_stream(state, np.uint64(0x5EED), np.uint64(0xF15E), 0, 0)
-        x = np.empty(FISHER_DRAWS)
-        kernels["sample"](state, th, np.zeros(0), x)
-        scores = _scores_each(kernels["loglik"], x, th)
-        return scores.T @ scores / FISHER_DRAWS
+    information, info_tag = _information_of(obj, reference, kernels, logpdf, user_score,
+                                            support, width)  # fmt: skip
+    fisher_at = getattr(obj, "fisher_at", None)
 
     def fisher(theta, out):
-        out[:, :] = _fisher(tuple(float(t) for t in theta))
+        out[:, :] = information(tuple(float(t) for t in theta))[0]
+
+    def fisher_mcse(theta, n=None):
+        return information(tuple(float(t) for t in theta))[1]
+
+    user_numpy = getattr(obj, "numpy_sample", None)
 
     def numpy_sample(gen, theta, n, design=None):
+        if user_numpy is not None:
+            return np.asarray(user_numpy(gen, np.asarray(theta, dtype=np.float64), n), dtype=np.float64)
         state = gen.bit_generator.state["state"]
         st = np.empty(rng.STATE_SIZE, dtype=np.uint64)
         ctr, key = state["counter"], state["key"]
         rng.init_stream(st, np.uint64(key[0]), np.uint64(key[1]), int(ctr[2]), int(ctr[3]))
-        out = np.empty(n)
+        out = np.empty(n * width)
         kernels["sample"](st, np.ascontiguousarray(theta, dtype=np.float64), np.zeros(0), out)
         return out
 
@@ -137,7 +162,25 @@ def build_model(obj, reference: str) -> Model:
                        method="Nelder-Mead", options={"xatol": 1e-12, "fatol": 1e-12, "maxiter": 20000})  # fmt: skip
         return res.x
 
-    return Model(
+    suff = {}
+    if all(getattr(obj, a, None) is not None for a in ("suff_stats", "suff_loglik", "n_suff")):
+        suff = {"suff_stats": obj.suff_stats, "suff_loglik": obj.suff_loglik,
+                "n_suff": int(obj.n_suff)}  # fmt: skip
+    user_fisher = getattr(obj, "fisher", None)
+    tags = {
+        "plugin": reference,
+        "plugin_version": version,
+        "discrete": support.integer,
+        "score": "exact (the plugin's score)" if user_score is not None
+        else "numerical (central differences of the log density)",
+        "fisher": info_tag,
+        "mle": "the plugin's fit_mle" if getattr(obj, "fit_mle", None) is not None
+        else "generic damped Newton on numerical derivatives",
+        "replay": "the plugin's numpy_sample" if user_numpy is not None
+        else "the model's sampler on the replication's stream",
+        **dict(getattr(obj, "tags", None) or {}),
+    }  # fmt: skip
+    model = Model(
         name=name,
         params=params,
         support=support,
@@ -145,22 +188,96 @@ def build_model(obj, reference: str) -> Model:
         loglik=kernels["loglik"],
         score=kernels["score"],
         fisher=fisher,
-        estimators={"mle": Estimator("mle", kernels["fit"], "damped Newton on numerical derivatives")},
+        estimators={"mle": Estimator("mle", fit, tags["mle"])},
         numpy_sample=numpy_sample,
         scipy_dist=lambda theta: None,
         reference_mle=reference_mle,
-        tags={
-            "plugin": reference,
-            "plugin_version": version,
-            "score": "numerical (central differences)",
-            "fisher": f"Monte Carlo, {FISHER_DRAWS} draws",
-            "mle": "generic damped Newton on numerical derivatives",
-        },
+        tags=tags,
         doc=str(getattr(obj, "__doc__", "") or "").strip().split("\n")[0],
-    )
+        data_width=width,
+        fisher_at=(lambda theta, n: np.array(fisher_at(theta, n), dtype=np.float64))
+        if fisher_at is not None else None,
+        fisher_mcse=fisher_mcse if user_fisher is None and fisher_at is None else None,
+        **suff,
+    )  # fmt: skip
+    return model
 
 
-def _kernels(logpdf, user_sample, start):
+def _source(fn) -> str:
+    target = getattr(fn, "py_func", fn)
+    try:
+        return inspect.getsource(target)
+    except (OSError, TypeError):
+        return repr(target)
+
+
+def _information_of(obj, reference, kernels, logpdf, user_score, support, width):
+    """(information(θ tuple) -> (I, MCSE or None), tag): the plugin's own ``fisher`` or
+    ``fisher_at``, else quadrature/summation over a one-dimensional support, else Monte
+    Carlo (module docstring); cached per θ."""
+    from simstudy.models import _information
+
+    user_fisher = getattr(obj, "fisher", None)
+    k = kernels["k"]
+    if user_fisher is not None or getattr(obj, "fisher_at", None) is not None:
+        if user_fisher is None:  # only fisher_at: its limit is not known; use it at a large n
+            def exact(theta):
+                return np.array(obj.fisher_at(np.array(theta), 10**9), dtype=np.float64), None
+        else:
+            def exact(theta):
+                out = np.zeros((k, k))
+                user_fisher(np.array(theta, dtype=np.float64), out)
+                return out, None
+        return functools.lru_cache(maxsize=64)(exact), "exact (the plugin's fisher)"
+
+    def log_density(x, theta):
+        return np.array([logpdf(v, theta) for v in x])
+
+    if user_score is not None:
+        def scores(x, theta):
+            out = np.empty((x.size, k))
+            buf = np.empty(k)
+            for i in range(x.size):
+                user_score(x[i : i + 1], theta, buf)
+                out[i] = buf
+            return out
+    else:
+        def scores(x, theta):
+            return _information.numerical_scores(log_density, x, theta)
+
+    how = ("summation over the support" if support.integer else
+           "quadrature over the support (scipy.integrate.quad)")  # fmt: skip
+    failures: dict[tuple, str] = {}
+
+    @functools.lru_cache(maxsize=64)
+    def information(theta: tuple):
+        th = np.array(theta)
+        if width == 1:
+            try:
+                return _information.iid_information(log_density, scores, support, th), None
+            except ValueError as exc:
+                raise PluginError(f"plugin model {reference!r} at θ = {list(theta)}: {exc}") from None
+            except _information.NotComputable as exc:
+                failures[theta] = str(exc)
+        return _monte_carlo(kernels, th, width)
+
+    tag = (f"{how} (relative error about 1e-12)" if width == 1
+           else f"Monte Carlo, {FISHER_DRAWS:,} draws (its MCSE is carried)")  # fmt: skip
+    return information, tag
+
+
+def _monte_carlo(kernels, theta, width):
+    """(I, MCSE) by the Monte Carlo average of per-observation score products."""
+    from simstudy.models._information import monte_carlo_information
+
+    state = np.empty(rng.STATE_SIZE, dtype=np.uint64)
+    rng.init_stream(state, np.uint64(0x5EED), np.uint64(0xF15E), 0, 0)
+    x = np.empty(FISHER_DRAWS * width)
+    kernels["sample"](state, theta, np.zeros(0), x)
+    return monte_carlo_information(_scores_each(kernels["loglik"], x, theta, width))
+
+
+def _kernels(logpdf, user_sample, start, width=1, user_score=None):
     """The engine-facing kernels, closing over the user's functions (compiled per process)."""
     k = start.size
     jit = numba.njit(**{**_OPTIONS, "cache": False})
@@ -170,18 +287,27 @@ def _kernels(logpdf, user_sample, start):
         user_sample(state, theta, out)
 
     @jit
-    def loglik(x, theta):
+    def loglik_values(x, theta):
         total = 0.0
         for v in x:
             total += logpdf(v, theta)
         return total
 
     @jit
+    def loglik_rows(x, theta):
+        total = 0.0
+        for i in range(x.size // width):
+            total += logpdf(x[i * width : (i + 1) * width], theta)
+        return total
+
+    loglik = loglik_values if width == 1 else loglik_rows
+
+    @jit
     def _step(theta, j):
         return 6.055454452393343e-06 * max(1.0, abs(theta[j]))  # ε^(1/3)
 
     @jit
-    def score(x, theta, out):
+    def numerical_score(x, theta, out):
         t = theta.copy()
         for j in range(theta.size):
             h = _step(theta, j)
@@ -191,6 +317,8 @@ def _kernels(logpdf, user_sample, start):
             down = loglik(x, t)
             t[j] = theta[j]
             out[j] = (up - down) / (2.0 * h)
+
+    score = user_score if user_score is not None else numerical_score
 
     @jit
     def hessian(x, theta, out):
@@ -270,23 +398,25 @@ def _kernels(logpdf, user_sample, start):
             out_theta[j] = np.nan
         return (NOT_CONVERGED, MAX_ITER)
 
-    return {"sample": sample, "loglik": loglik, "score": score, "fit": fit}
+    return {"sample": sample, "loglik": loglik, "score": score, "fit": fit, "k": k}
 
 
-def _scores_each(loglik, x, theta):
+def _scores_each(loglik, x, theta, width=1):
+    """Per-observation scores (m, k) by central differences of the log-likelihood kernel on
+    each observation (``width`` values)."""
     k = theta.size
-    out = np.empty((x.size, k))
+    out = np.empty((x.size // width, k))
     for j in range(k):
         h = 6.055454452393343e-06 * max(1.0, abs(theta[j]))
         up, down = theta.copy(), theta.copy()
         up[j] += h
         down[j] -= h
-        out[:, j] = (_each(loglik, x, up) - _each(loglik, x, down)) / (2 * h)
+        out[:, j] = (_each(loglik, x, up, width) - _each(loglik, x, down, width)) / (2 * h)
     return out
 
 
-def _each(loglik, x, theta):
-    return np.array([loglik(x[i : i + 1], theta) for i in range(x.size)])
+def _each(loglik, x, theta, width=1):
+    return np.array([loglik(x[i : i + width], theta) for i in range(0, x.size, width)])
 
 
 __all__ = ["FISHER_DRAWS", "build_model"]

@@ -7,8 +7,9 @@ sources there). Estimators: ``mle`` (Newton-Raphson with step halving; ``no_mle`
 "what if we use MSE for binary labels": consistent, but not efficient), and
 ``gradient_ascent`` (plain gradient ascent, configurable step: iteration counts and
 non-convergence become visible). The per-observation information E[σ(1-σ) x xᵀ] has no closed
-form under a random design: it is a Monte Carlo average over ``FISHER_DRAWS`` design draws,
-computed once per (β, design) and cached (relative MCSE ~1e-3, recorded in the tags); under a
+form under a random design: it is integrated over the covariate law to about 1e-13 relative
+(:func:`simstudy.models._information.glm_information`), once per (β, design), and a Monte Carlo
+average with its MCSE only for designs with too many Bernoulli or uniform covariates; under a
 fixed design (a file of rows) it is exact at each n.
 """
 

@@ -1,8 +1,10 @@
 """Poisson regression with log link: y | x ~ Poisson(e^{xᵀβ}).
 
 Kernels, Newton-Raphson and the non-existence certificate are in :mod:`simstudy.models._glm`.
-The per-observation information E[e^η x xᵀ] is a cached Monte Carlo average over
-``FISHER_DRAWS`` design draws (relative MCSE ~1e-3); exact at each n under a fixed design.
+The per-observation information E[e^η x xᵀ] is integrated over the covariate law
+(:func:`simstudy.models._information.glm_information`, about 1e-13 relative; a Monte Carlo
+average with its MCSE only for designs it cannot integrate); exact at each n under a fixed
+design.
 """
 
 from __future__ import annotations
