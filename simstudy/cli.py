@@ -175,7 +175,7 @@ def cmd_report(args) -> int:
     """Regenerate every table and figure from the stored replicates and metrics; this path
     never imports the Numba engine."""
     from simstudy.errors import StudyConfigError
-    from simstudy.report import FIGURE_FORMATS
+    from simstudy.report import FIGURE_FORMATS, current_report
     from simstudy.study import StudyResult
     from simstudy.summary import report_paths
 
@@ -193,6 +193,11 @@ def cmd_report(args) -> int:
         # checks changed (or no analysis yet): recompute the verdicts, and the metrics from the
         # stored replicates if a check they depend on changed; never refitting.
         result.analyse(reuse_metrics=True)
+    if current_report(result, formats) is not None:
+        if not args.quiet:
+            print(f"the report is current (nothing changed since it was written): "
+                  f"{report_paths(result.root)}")  # fmt: skip
+        return 0
     written = result.write_report(formats=formats)
     if not args.quiet:
         print(f"wrote {len(written)} files under {result.root}: {report_paths(result.root)}, "

@@ -70,12 +70,46 @@ def atomic_write_json(path: Path, obj: Any) -> None:
 
 
 def table_checksum(table: pa.Table) -> str:
-    """SHA-256 over column names and the raw values of every column, in order."""
+    """SHA-256 over column names and the raw values of every column, in order (the bytes of
+    a numeric column's values; the JSON of any other column's values)."""
     h = hashlib.sha256()
     for name in table.column_names:
         h.update(name.encode())
-        h.update(np.ascontiguousarray(table.column(name).to_numpy()).tobytes())
+        values = column_values(table.column(name))
+        if values is None:
+            h.update(json.dumps(table.column(name).to_pylist()).encode())
+        else:
+            h.update(np.ascontiguousarray(values).tobytes())
     return h.hexdigest()
+
+
+def _numpy_dtype(arrow_type: pa.DataType) -> np.dtype | None:
+    if pa.types.is_floating(arrow_type):
+        return np.dtype(f"f{arrow_type.bit_width // 8}")
+    if pa.types.is_signed_integer(arrow_type):
+        return np.dtype(f"i{arrow_type.bit_width // 8}")
+    if pa.types.is_unsigned_integer(arrow_type):
+        return np.dtype(f"u{arrow_type.bit_width // 8}")
+    return None
+
+
+def column_values(column) -> np.ndarray | None:
+    """The values of a numeric, null-free Arrow column as a NumPy array, read from its data
+    buffer; None for any other column. ``to_numpy`` would do the same but makes pyarrow import
+    pandas (about half a second), which a run that only stores replicates never needs."""
+    arr = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    dtype = _numpy_dtype(arr.type)
+    if dtype is None or arr.null_count:
+        return None
+    return np.frombuffer(arr.buffers()[1], dtype=dtype, count=len(arr), offset=arr.offset * dtype.itemsize)
+
+
+def arrow_array(values: np.ndarray) -> pa.Array:
+    """A null-free Arrow array over a numeric NumPy array (what ``pa.array`` makes, without
+    pyarrow's pandas import)."""
+    values = np.ascontiguousarray(values)
+    arrow_type = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(arrow_type, values.size, [None, pa.py_buffer(values)])
 
 
 class StudyLock:
@@ -190,7 +224,9 @@ class Store:
 
     def read_block(self, path: Path) -> pa.Table:
         try:
-            table = pq.read_table(path)
+            # ParquetFile, not read_table: read_table goes through pyarrow.dataset, which
+            # imports pandas.
+            table = pq.ParquetFile(path).read()
         except Exception as exc:  # noqa: BLE001 - any read failure means a corrupt block
             raise CorruptBlock(f"unreadable Parquet ({type(exc).__name__}: {exc})") from None
         meta = table.schema.metadata or {}
@@ -249,13 +285,13 @@ class Store:
         if subtract_ranges((0, replications), covered):
             return None
         table = pa.concat_tables(parts)
-        reps = table.column("rep").to_numpy()
+        reps = column_values(table.column("rep"))
         if reps.size == replications and np.array_equal(reps, np.arange(replications)):
             return table  # blocks tile 0..R-1 in order (the usual case): nothing to reorder
         # Overlapping blocks (different block sizes over time) hold identical rows: keep one.
         _, first = np.unique(reps, return_index=True)
         keep = first[reps[first] < replications]
-        return table.take(pa.array(keep))
+        return table.take(arrow_array(keep))
 
     def read_stored(self, result_key: str) -> pa.Table | None:
         """Every stored replication of a result key in rep order (complete or not)."""
@@ -263,8 +299,8 @@ class Store:
         if not blocks:
             return None
         table = pa.concat_tables([t for _, _, t in blocks])
-        _, first = np.unique(table.column("rep").to_numpy(), return_index=True)
-        return table.take(pa.array(first))
+        _, first = np.unique(column_values(table.column("rep")), return_index=True)
+        return table.take(arrow_array(first))
 
     def remove_result(self, result_key: str) -> None:
         for _, _, path in self.blocks(result_key):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from simstudy.models._base import STATUS_CODES, USABLE_STATUSES
+from simstudy.store import column_values
 
 #: Estimators failing more than this share of fits in a cell are named in the summary.
 FAIL_RATE_SHOWN = 0.01
@@ -56,7 +57,7 @@ def failure_lines(result, nonfinite: dict | None = None) -> list[str]:
             table = result.store.read_stored(info["result_key"])
             if table is None:
                 continue
-            status = table.column("status").to_numpy()
+            status = column_values(table.column("status"))
             failed = int(status.size - np.isin(status, USABLE_STATUSES).sum())
             g = groups.setdefault((cell["model"], cell["theta"], label),
                                   {"fits": 0, "failed": 0, "codes": Counter(), "worst": (0.0, None),

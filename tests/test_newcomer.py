@@ -349,15 +349,19 @@ def test_a_read_only_results_folder_is_bad_input(tmp_path, command):
     result = simstudy.run(study, out=tmp_path / "out")
     before = listing(result.root)
     target = str(study) if command == "run" else str(result.root)
-    extra = ("--out", str(tmp_path / "out")) if command == "run" else ()
+    # A report in another format must be written (the current one needs nothing written).
+    extra = {"run": ("--out", str(tmp_path / "out")), "report": ("--format", "png,pdf")}
     undo = make_read_only(result.root)
     try:
-        proc = cli(command, target, *extra, cwd=tmp_path)
+        proc = cli(command, target, *extra.get(command, ()), cwd=tmp_path)
+        current = cli("report", str(result.root), cwd=tmp_path) if command == "report" else None
     finally:
         undo()
     assert_user_error(proc, command, f"{result.root}: cannot write here",
                       "copy the folder somewhere writable")  # fmt: skip
     assert listing(result.root) == before
+    if current is not None:  # the current report needs no writing: reading it is fine
+        assert current.returncode == 0 and "the report is current" in current.stdout
 
 
 def test_a_full_disk_is_bad_input_and_leaves_whole_files_only(tmp_path):

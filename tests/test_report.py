@@ -740,3 +740,27 @@ def test_a_report_from_scratch_writes_every_figure_the_same_with_any_number_of_w
         md = (root / "report.md").read_text()
         assert all(f"figures/{stem}.png" in md for stem in expected)
     assert drawn[1] == drawn[2]
+
+
+def test_a_current_report_is_not_redone_and_a_changed_input_redoes_it(tmp_path):
+    """The report stamp: same inputs, formats and report code, every file present -> nothing is
+    rewritten; a changed input (here the verdicts) or a missing file -> rebuilt."""
+    import simstudy
+    from simstudy.report import current_report
+
+    study = {"name": "stamp", "seed": 2, "replications": 60, "sample_sizes": [20, 40, 80],
+             "models": [{"model": "exponential", "params": {"rate": 1.0}}],
+             "report": {"figures": ["bias"], "cells": []}}  # fmt: skip
+    result = simstudy.run(study, out=tmp_path)
+    files = current_report(result)
+    assert files and (result.root / "report.md") in files
+    stamps = {f: f.stat().st_mtime_ns for f in files}
+    assert result.write_report() == files
+    assert {f: f.stat().st_mtime_ns for f in files} == stamps  # nothing rewritten
+    (result.root / "figures" / next(f.name for f in files if f.parent.name == "figures")).unlink()
+    assert current_report(result) is None  # a file is missing
+    result.write_report()
+    assert current_report(result) is not None
+    verdicts = result.root / "verdicts.json"
+    verdicts.write_text(verdicts.read_text().replace('"all_met"', '"all_met" ', 1))
+    assert current_report(result) is None  # an input changed

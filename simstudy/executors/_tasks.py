@@ -28,7 +28,7 @@ from simstudy import engine
 from simstudy.errors import EstimatorError
 from simstudy.models._base import STATUS_CODES, USABLE_STATUSES, correlation_pairs
 from simstudy.plan import Cell, EstimatorPlan, Plan
-from simstudy.store import Store
+from simstudy.store import Store, arrow_array
 
 #: Default work per block, in observations (n x replications): ~0.1-0.5 s on one core.
 TARGET_BLOCK_SAMPLES = 1 << 23
@@ -88,18 +88,18 @@ def plan_tasks(plan: Plan, store: Store, *, block_size: int | None = None, force
 def block_table(cell: Cell, result, j: int) -> pa.Table:
     """The replicate table of estimator ``j`` of a :class:`simstudy.engine.BlockResult`."""
     columns = {
-        "rep": pa.array(np.arange(result.start, result.stop, dtype=np.int64)),
-        "status": pa.array(result.status[j].astype(np.int8)),
-        "n_iter": pa.array(result.n_iter[j].astype(np.int32)),
+        "rep": arrow_array(np.arange(result.start, result.stop, dtype=np.int64)),
+        "status": arrow_array(result.status[j].astype(np.int8)),
+        "n_iter": arrow_array(result.n_iter[j].astype(np.int32)),
     }
     names = cell.model.param_names
     for q, name in enumerate(names):
-        columns[name] = pa.array(result.estimates[j, :, q])
+        columns[name] = arrow_array(result.estimates[j, :, q])
     for q, name in enumerate(names):
-        columns[f"{name}_se"] = pa.array(result.se[j, :, q])
+        columns[f"{name}_se"] = arrow_array(result.se[j, :, q])
     for q, (a, b) in enumerate(correlation_pairs(names), start=len(names)):
-        columns[f"corr_{a}_{b}"] = pa.array(result.se[j, :, q])
-    columns["lr_stat"] = pa.array(result.lr_stat[j])
+        columns[f"corr_{a}_{b}"] = arrow_array(result.se[j, :, q])
+    columns["lr_stat"] = arrow_array(result.lr_stat[j])
     return pa.table(columns)
 
 
