@@ -339,26 +339,15 @@ def cmd_plan(args) -> int:
 
 
 def cmd_check_model(args) -> int:
-    from simstudy.errors import StudyConfigError
+    from simstudy.config import parse_theta
     from simstudy.models import get_model
     from simstudy.testing import check_model, typical_theta
 
     model = get_model(args.name)  # a built-in name, or a plugin "package.module:MyModel"
     theta = typical_theta(model)
     if args.theta:
-        values = dict(typical_theta_pairs(model, theta))
-        for item in args.theta.split(","):
-            key, _, val = item.partition("=")
-            if key.strip() not in values:
-                raise StudyConfigError(
-                    f"--theta: {key.strip()!r} is not a parameter of {model.name!r}; "
-                    f"its parameters are {', '.join(model.param_names)}"
-                )
-            try:
-                values[key.strip()] = float(val)
-            except ValueError:
-                raise StudyConfigError(f"--theta: {item!r} is not name=number") from None
-        theta = [values[p] for p in model.param_names]
+        values = parse_theta(model, args.theta, defaults=dict(zip(model.param_names, theta)))
+        theta = list(values.values())
     results = check_model(model, theta)
     shown = ", ".join(f"{p}={v:g}" for p, v in zip(model.param_names, theta))
     print(f"check-model {model.name} at {shown}")
@@ -369,12 +358,9 @@ def cmd_check_model(args) -> int:
     return 0 if not failed else 1
 
 
-def typical_theta_pairs(model, theta):
-    return zip(model.param_names, theta)
-
-
 COMMANDS = {
-    "run": cmd_run, "verify": cmd_verify, "report": cmd_report, "replay": cmd_replay,
+    "run": cmd_run, "verify": cmd_verify, "analyse": cmd_analyse, "report": cmd_report,
+    "replay": cmd_replay,
     "plan": cmd_plan,
     "validate": cmd_validate,
     "models": cmd_models, "check-model": cmd_check_model,
