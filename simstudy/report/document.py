@@ -230,8 +230,10 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
             if "zip" in per_cell:
                 n = zip_n(cfg, fam)
                 at_n = _usable_count(fm, chosen, param=p, n=n)
-                if at_n == 0:
-                    continue
+                covered = fm[(fm["metric"] == "coverage") & (fm["param"] == p) & (fm["n"] == n)
+                             & fm["estimator"].isin(chosen)]  # fmt: skip
+                if at_n == 0 or covered.empty:
+                    continue  # no fit, or no standard errors (so no Wald interval) to draw
 
                 def intervals(p=p, n=n, family_replicates=family_replicates) -> pd.DataFrame:
                     table = family_replicates()
