@@ -1,4 +1,5 @@
-"""Command line: ``simstudy run | verify | report | replay | plan | validate | models | check-model``.
+"""Command line: ``simstudy run | verify | analyse | report | replay | plan | validate | models |
+check-model``.
 
 Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
 without a traceback, exit status 2, and nothing written.
@@ -52,6 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(p_ver)
     p_ver.set_defaults(no_report=False)
+    p_ana = sub.add_parser(
+        "analyse",
+        help="judge estimates computed elsewhere: a CSV/Parquet table of replicates becomes a "
+        "results folder (metrics, verdicts, report) as if `simstudy run` had computed them",
+    )
+    p_ana.add_argument("table", help="CSV or Parquet file: columns estimator, n, rep, one per "
+                       "parameter, optional <param>_se and status")  # fmt: skip
+    p_ana.add_argument("--model", required=True,
+                       help="model name (see `simstudy models`) or plugin 'package.module:MyModel'")  # fmt: skip
+    p_ana.add_argument("--theta", required=True, help="true parameters as name=value,...")
+    p_ana.add_argument("--out", default="results", help="parent folder of DIR/<name>/ (default: results)")
+    p_ana.add_argument("--name", help="study name (default: the table's file name)")
+    p_ana.add_argument("--expect", help="expected verdicts: a YAML file or inline YAML such as "
+                       "'{mom: {efficient: fail}}' (the form of a study's expect:)")  # fmt: skip
+    p_ana.add_argument("--quiet", action="store_true", help="only the closing line")
+    p_ana.add_argument("--no-report", action="store_true",
+                       help="metrics and verdicts only (no report.md/html, tables, figures)")  # fmt: skip
     p_rep = sub.add_parser(
         "report", help="regenerate tables, figures and report.md/html from stored results (no refitting)"
     )
@@ -135,6 +153,26 @@ def cmd_verify(args) -> int:
     return 0 if all_met(verdicts) else 1
 
 
+def cmd_analyse(args) -> int:
+    from simstudy.external import CLI_NAMES, _analyse
+
+    result = _analyse(
+        args.table, model=args.model, theta=args.theta, out=args.out, name=args.name,
+        expect=args.expect, checks=None, report=not args.no_report, echo=_say(args),
+        names=CLI_NAMES,
+    )  # fmt: skip
+    ext, cfg = result.external, result.config
+    k, sizes = len(cfg.models[0].estimators), len(cfg.sample_sizes)
+    lines = [
+        (f"read {ext['rows']:,} rows of {ext['table']} ({k} estimator{'s' * (k != 1)} x "
+         f"{sizes} sample size{'s' * (sizes != 1)} x R = {cfg.replications:,}); results in "
+         f"{result.root}")
+    ]  # fmt: skip
+    lines += _verdict_summary(result, result.verdicts, report=not args.no_report)
+    _print(lines, quiet=args.quiet)
+    return 0
+
+
 def _verdict_summary(result, verdicts, *, report: bool) -> list[str]:
     """The closing lines of run and verify; the last one says it all (what --quiet keeps)."""
     from simstudy.summary import failure_lines, report_paths, unexpected_lines, verdict_counts
@@ -204,6 +242,7 @@ def cmd_replay(args) -> int:
     from simstudy.study import StudyResult, replay
 
     result = StudyResult(args.results_dir)
+    result.refuse_external("replay")
     if args.cell is None:
         print("cells (index, model, theta, n, failed fits per estimator):")
         for i, c in enumerate(result.cells):
