@@ -144,6 +144,7 @@ def _analyse(table, *, model, theta, out, name, expect, checks, report, echo, na
     study_name = _study_name(name, table, names)
     expect_data = _parse_expect(expect, ext.labels, reference, theta_values, names)
     cfg = _study_config(study_name, ext, reference, theta_values, expect_data, checks, report)
+    _check_information(the_model, theta_values, ext.sizes, names)
     root = Path(out) / cfg.name
     old = _previous_manifest(root, cfg)
     check_writable(root)
@@ -233,6 +234,25 @@ def _parse_theta(model: Model, theta, names: _Names) -> dict[str, float]:
     except ModelError as exc:
         raise StudyConfigError(f"{names.theta}: {exc}; give a value in the domain") from None
     return values
+
+
+def _check_information(model: Model, theta, sizes, names: _Names) -> None:
+    """The Cramér-Rao bound the manifest records, computed before anything is written: a
+    Fisher information that cannot be inverted at θ is bad input, not a half-written folder."""
+    vector = np.array([theta[p] for p in model.param_names], dtype=np.float64)
+    for size in sizes:
+        try:
+            inverse = model.inverse_fisher(vector, size)
+        except (np.linalg.LinAlgError, ValueError, ArithmeticError) as exc:
+            raise StudyConfigError(
+                f"{names.theta}: the Fisher information of {model.name!r} at {theta} (n={size}) "
+                f"cannot be inverted ({exc}); give a θ inside the parameter space"
+            ) from None
+        if not np.all(np.isfinite(inverse)):
+            raise StudyConfigError(
+                f"{names.theta}: the Fisher information of {model.name!r} at {theta} (n={size}) "
+                "is not finite; give a θ inside the parameter space"
+            )
 
 
 def _study_name(name, table, names: _Names) -> str:
