@@ -1,8 +1,8 @@
 """simstudy: Monte Carlo verification of maximum-likelihood estimator properties.
 
-Public API: :func:`run`, :func:`load`, :func:`verify`, :func:`fit`, :func:`get_model`,
-:func:`list_models`; :mod:`simstudy.testing` for pytest (``assert_mle_properties``,
-``check_model``).
+Public API: :func:`run`, :func:`load`, :func:`verify`, :func:`analyse`, :func:`fit`,
+:func:`get_model`, :func:`list_models`; :mod:`simstudy.testing` for pytest
+(``assert_mle_properties``, ``check_model``).
 """
 
 from simstudy._version import __version__
@@ -32,6 +32,14 @@ def verify(config_or_dir, **options):
     return _verify(config_or_dir, **options)
 
 
+def analyse(table, **options):
+    """Judge estimates computed elsewhere (a CSV/Parquet table or a DataFrame of replicates);
+    see :func:`simstudy.external.analyse`."""
+    from simstudy.external import analyse as _analyse
+
+    return _analyse(table, **options)
+
+
 def fit(model, data, estimator="mle"):
     """Fit one sample; see :func:`simstudy.estimators.fit`."""
     from simstudy.estimators import fit as _fit
@@ -41,5 +49,5 @@ def fit(model, data, estimator="mle"):
 
 __all__ = [
     "ModelError", "PluginError", "SimstudyError", "StoreError", "StudyConfigError",
-    "__version__", "fit", "get_model", "list_models", "load", "run", "verify",
+    "__version__", "analyse", "fit", "get_model", "list_models", "load", "run", "verify",
 ]

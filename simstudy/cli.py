@@ -1,4 +1,5 @@
-"""Command line: ``simstudy run | verify | report | replay | plan | validate | models | check-model``.
+"""Command line: ``simstudy run | verify | analyse | report | replay | plan | validate | models |
+check-model``.
 
 Every user-facing error is a :class:`simstudy.errors.SimstudyError`: printed as one message
 without a traceback, exit status 2, and nothing written.
@@ -52,6 +53,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_run_options(p_ver)
     p_ver.set_defaults(no_report=False)
+    p_ana = sub.add_parser(
+        "analyse",
+        help="judge estimates computed elsewhere: a CSV/Parquet table of replicates becomes a "
+        "results folder (metrics, verdicts, report) as if `simstudy run` had computed them",
+    )
+    p_ana.add_argument("table", help="CSV or Parquet file: columns estimator, n, rep, one per "
+                       "parameter, optional <param>_se and status")  # fmt: skip
+    p_ana.add_argument("--model", required=True,
+                       help="model name (see `simstudy models`) or plugin 'package.module:MyModel'")  # fmt: skip
+    p_ana.add_argument("--theta", required=True, help="true parameters as name=value,...")
+    p_ana.add_argument("--out", default="results", help="parent folder of DIR/<name>/ (default: results)")
+    p_ana.add_argument("--name", help="study name (default: the table's file name)")
+    p_ana.add_argument("--expect", help="expected verdicts: a YAML file or inline YAML such as "
+                       "'{mom: {efficient: fail}}' (the form of a study's expect:)")  # fmt: skip
+    p_ana.add_argument("--quiet", action="store_true", help="only the closing line")
+    p_ana.add_argument("--no-report", action="store_true",
+                       help="metrics and verdicts only (no report.md/html, tables, figures)")  # fmt: skip
     p_rep = sub.add_parser(
         "report", help="regenerate tables, figures and report.md/html from stored results (no refitting)"
     )
@@ -135,6 +153,26 @@ def cmd_verify(args) -> int:
     return 0 if all_met(verdicts) else 1
 
 
+def cmd_analyse(args) -> int:
+    from simstudy.external import CLI_NAMES, _analyse
+
+    result = _analyse(
+        args.table, model=args.model, theta=args.theta, out=args.out, name=args.name,
+        expect=args.expect, checks=None, report=not args.no_report, echo=_say(args),
+        names=CLI_NAMES,
+    )  # fmt: skip
+    ext, cfg = result.external, result.config
+    k, sizes = len(cfg.models[0].estimators), len(cfg.sample_sizes)
+    lines = [
+        (f"read {ext['rows']:,} rows of {ext['table']} ({k} estimator{'s' * (k != 1)} x "
+         f"{sizes} sample size{'s' * (sizes != 1)} x R = {cfg.replications:,}); results in "
+         f"{result.root}")
+    ]  # fmt: skip
+    lines += _verdict_summary(result, result.verdicts, report=not args.no_report)
+    _print(lines, quiet=args.quiet)
+    return 0
+
+
 def _verdict_summary(result, verdicts, *, report: bool) -> list[str]:
     """The closing lines of run and verify; the last one says it all (what --quiet keeps)."""
     from simstudy.summary import failure_lines, report_paths, unexpected_lines, verdict_counts
@@ -209,6 +247,7 @@ def cmd_replay(args) -> int:
     from simstudy.study import StudyResult, replay
 
     result = StudyResult(args.results_dir)
+    result.refuse_external("replay")
     if args.cell is None:
         print("cells (index, model, theta, n, failed fits per estimator):")
         for i, c in enumerate(result.cells):
@@ -344,26 +383,15 @@ def cmd_plan(args) -> int:
 
 
 def cmd_check_model(args) -> int:
-    from simstudy.errors import StudyConfigError
+    from simstudy.config import parse_theta
     from simstudy.models import get_model
     from simstudy.testing import check_model, typical_theta
 
     model = get_model(args.name)  # a built-in name, or a plugin "package.module:MyModel"
     theta = typical_theta(model)
     if args.theta:
-        values = dict(typical_theta_pairs(model, theta))
-        for item in args.theta.split(","):
-            key, _, val = item.partition("=")
-            if key.strip() not in values:
-                raise StudyConfigError(
-                    f"--theta: {key.strip()!r} is not a parameter of {model.name!r}; "
-                    f"its parameters are {', '.join(model.param_names)}"
-                )
-            try:
-                values[key.strip()] = float(val)
-            except ValueError:
-                raise StudyConfigError(f"--theta: {item!r} is not name=number") from None
-        theta = [values[p] for p in model.param_names]
+        values = parse_theta(model, args.theta, defaults=dict(zip(model.param_names, theta)))
+        theta = list(values.values())
     results = check_model(model, theta)
     shown = ", ".join(f"{p}={v:g}" for p, v in zip(model.param_names, theta))
     print(f"check-model {model.name} at {shown}")
@@ -374,12 +402,9 @@ def cmd_check_model(args) -> int:
     return 0 if not failed else 1
 
 
-def typical_theta_pairs(model, theta):
-    return zip(model.param_names, theta)
-
-
 COMMANDS = {
-    "run": cmd_run, "verify": cmd_verify, "report": cmd_report, "replay": cmd_replay,
+    "run": cmd_run, "verify": cmd_verify, "analyse": cmd_analyse, "report": cmd_report,
+    "replay": cmd_replay,
     "plan": cmd_plan,
     "validate": cmd_validate,
     "models": cmd_models, "check-model": cmd_check_model,

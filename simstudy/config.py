@@ -814,17 +814,27 @@ def _model_problems(config: StudyConfig, base_dir=None):
             yield base + ("estimators",), (
                 f"estimator name {label!r} appears twice; give plugins distinct 'name:' values"
             )
-        targets = list(names) + list(entry.derived)
-        for est, spec in entry.expect.items():
-            if est not in labels:
-                yield base + ("expect", est), (
-                    f"{est!r} is not an estimator of this entry{suggest(est, labels)}; "
-                    f"its estimators are {', '.join(labels)}"
-                )
-            rules = spec if isinstance(spec, list) else [spec]
-            for r, rule in enumerate(rules):
-                at = base + ("expect", est) + ((r,) if isinstance(spec, list) else ())
-                yield from _rule_problems(rule, at, entry, names, targets)
+        yield from expect_problems(entry, names, base)
+
+
+def expect_problems(entry: ModelEntry, names, base: tuple = ()):
+    """(key path, message) for every problem of ``entry.expect`` (estimators it names, rules,
+    properties, verdicts, ``when:`` conditions) for a model with parameters ``names``; also
+    what ``simstudy analyse --expect`` checks."""
+    from simstudy.models._registry import suggest
+
+    labels = entry.estimator_labels()
+    targets = list(names) + list(entry.derived)
+    for est, spec in entry.expect.items():
+        if est not in labels:
+            yield base + ("expect", est), (
+                f"{est!r} is not an estimator of this entry{suggest(est, labels)}; "
+                f"its estimators are {', '.join(labels)}"
+            )
+        rules = spec if isinstance(spec, list) else [spec]
+        for r, rule in enumerate(rules):
+            at = base + ("expect", est) + ((r,) if isinstance(spec, list) else ())
+            yield from _rule_problems(rule, at, entry, names, targets)
 
 
 def _rule_problems(rule, at: tuple, entry, names, targets):
@@ -887,3 +897,50 @@ def _when_problems(when, path: tuple, entry, names):
                     f"{v!r} matches no cell: {key} takes the values {swept} in this entry; "
                     "give one of them"
                 )
+
+
+def parse_theta(model, text: str, *, defaults=None, option: str = "--theta") -> dict[str, float]:
+    """``name=value,...`` (what ``simstudy check-model --theta`` and ``simstudy analyse --theta``
+    take) as {parameter: value} in the model's declared order.
+
+    ``defaults`` ({parameter: value}) fills the parameters the text leaves out; without it every
+    parameter must be given. Raises :class:`~simstudy.errors.StudyConfigError` naming ``option``
+    and the item (domains are the caller's to check: ``Model.check_theta``)."""
+    from simstudy.models._registry import suggest
+
+    names = model.param_names
+    values = dict(defaults or {})
+    given: set[str] = set()
+    for item in str(text).split(","):
+        if not item.strip():
+            continue  # "a=1,": a trailing comma
+        key, sep, val = (part.strip() for part in item.partition("="))
+        if key not in names:
+            if not sep or not key:
+                raise StudyConfigError(
+                    f"{option}: {item.strip()!r} is not name=number; write the parameters as "
+                    f"{','.join(f'{p}=VALUE' for p in names)}"
+                )
+            raise StudyConfigError(
+                f"{option}: {key!r} is not a parameter of {model.name!r}{suggest(key, names)}; "
+                f"its parameters are {', '.join(names)}"
+            )
+        if key in given:
+            raise StudyConfigError(f"{option}: {key!r} is given twice; give each parameter once")
+        try:
+            values[key] = float(val)
+        except ValueError:
+            raise StudyConfigError(
+                f"{option}: {item.strip()!r} is not name=number; write the parameters as "
+                f"{','.join(f'{p}=VALUE' for p in names)}"
+            ) from None
+        given.add(key)
+    missing = [p for p in names if p not in values]
+    if missing:
+        raise StudyConfigError(
+            f"{option}: {', '.join(map(repr, missing))} of model {model.name!r} "
+            f"{'is' if len(missing) == 1 else 'are'} missing; give every parameter, e.g. "
+            f"{option} {','.join(f'{p}=VALUE' for p in names)} (parameters: "
+            + ", ".join(f"{p.name} in {p.domain}" for p in model.params) + ")"
+        )
+    return {p: values[p] for p in names}

@@ -480,6 +480,13 @@ def pilot(config, *, replications: int = 200, threads: int | None = None) -> Pil
 
 
 def _check_same_study(root: Path, cfg: StudyConfig) -> None:
+    external = Store(root).read_manifest().get("external")
+    if external:
+        raise StoreError(
+            f"{root} holds estimates read from the table {external.get('table')} by `simstudy "
+            "analyse`, not a simulated study; give `simstudy run` another --out (or another "
+            "study name)"
+        )
     stored = root / "study.yaml"
     if not stored.is_file():
         return
@@ -702,6 +709,23 @@ class StudyResult:
         return f"StudyResult({str(self.root)!r}, cells={len(self.manifest['cells'])})"
 
     @property
+    def external(self) -> dict[str, Any] | None:
+        """The table the estimates were read from (``simstudy analyse``), or None for a run."""
+        return self.manifest.get("external")
+
+    def refuse_external(self, what: str = "replay") -> None:
+        """:class:`StoreError` if the folder holds estimates read from a table: no sample was
+        drawn for them, so there is nothing to ``what``."""
+        ext = self.external
+        if ext:
+            raise StoreError(
+                f"{self.root} holds estimates read from the table {ext.get('table')} by "
+                f"`simstudy analyse`: external cells have no samples to {what} (no data was "
+                "drawn here, only the table's estimates are stored); replay works on folders "
+                "written by `simstudy run`"
+            )
+
+    @property
     def cells(self) -> list[dict[str, Any]]:
         return self.manifest["cells"]
 
@@ -746,6 +770,7 @@ class StudyResult:
         models: rows (y, x_0, ..., x_{p-1}))."""
         from simstudy import rng
 
+        self.refuse_external("regenerate")
         wanted = json.loads(theta) if isinstance(theta, str) else {k: float(v) for k, v in theta.items()}
         for cell in self.cells:
             if cell["model"] == model and cell["n"] == n and json.loads(cell["theta"]) == wanted:
@@ -810,6 +835,7 @@ def replay(result: StudyResult, cell: int | str, rep: int) -> dict[str, Any]:
     from simstudy import rng
     from simstudy.models._base import se_slots
 
+    result.refuse_external("replay")
     cells = result.cells
     if isinstance(cell, int) or (isinstance(cell, str) and cell.isdigit()):
         index = int(cell)

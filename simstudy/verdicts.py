@@ -174,12 +174,31 @@ def compute_verdicts(metrics: pd.DataFrame, manifest: dict, config: StudyConfig)
         # wald_coverage
         cov, cov_se = value("coverage")
         level, cm = checks.coverage_level, checks.coverage_margin
-        verdict, needed = equivalence(cov, cov_se, level - cm, level + cm, z, reps)
-        add("wald_coverage", verdict, cov, cm, cov_se, needed,
-            f"coverage at n={last_n}: {cov:.4f} vs nominal {level:g}")  # fmt: skip
+        if "coverage" not in at.index and "empse" in at.index:
+            # Estimates to judge but (almost) no finite SEs: there is no interval to cover.
+            add("wald_coverage", SKIPPED, math.nan, cm, math.nan, None,
+                no_se_reason(manifest, est, param, last_n))  # fmt: skip
+        else:
+            verdict, needed = equivalence(cov, cov_se, level - cm, level + cm, z, reps)
+            add("wald_coverage", verdict, cov, cm, cov_se, needed,
+                f"coverage at n={last_n}: {cov:.4f} vs nominal {level:g}")  # fmt: skip
 
     frame = pd.DataFrame(rows, columns=COLUMNS)
     return _resolve_normality(frame, checks.alpha)
+
+
+def no_se_reason(manifest: dict, estimator: str, param: str, n) -> str:
+    """Why ``wald_coverage`` is SKIPPED when the usable fits at the largest n carry fewer than 4
+    finite standard errors (the coverage metrics need them): a table analysed by
+    ``simstudy analyse`` without a ``<param>_se`` column, or an estimator (e.g. a plugin) that
+    writes NaN standard errors."""
+    if manifest.get("external"):
+        who = (f"the table has no standard errors for {param} at n={n} (no finite values in a "
+               f"{param}_se column)")  # fmt: skip
+    else:
+        who = (f"estimator {estimator!r} returned no finite standard errors for {param} at "
+               f"n={n} (NaN)")  # fmt: skip
+    return f"skipped: {who}, so the Wald interval and its coverage cannot be computed"
 
 
 def _resolve_normality(frame: pd.DataFrame, alpha: float) -> pd.DataFrame:

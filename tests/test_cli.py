@@ -243,7 +243,7 @@ def test_models_lists_every_model_with_parameters_and_estimators():
 def test_help():
     proc = simstudy("--help", cwd=ROOT)
     assert proc.returncode == 0, proc.stderr
-    for command in ("run", "verify", "validate", "plan", "models", "check-model"):
+    for command in ("run", "verify", "analyse", "validate", "plan", "models", "check-model"):
         assert command in proc.stdout
     proc = simstudy("run", "--help", cwd=ROOT)
     assert proc.returncode == 0

@@ -52,6 +52,8 @@ CLAIMED = {
         "test_plugin_skeleton_defines_a_kernel",
     "gen = numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), counter=[0, 0, rep, 0]))":
         "test_replay_recipe_regenerates_the_stored_sample",
+    "simstudy analyse configs/external_example.csv --model exponential --theta rate=2 --expect '{median: {efficient: fail}}'":
+        "test_external_example",
 }  # fmt: skip
 
 
@@ -223,3 +225,21 @@ def test_cluster_examples(tmp_path, monkeypatch):
         proc = cli(argv, cwd=work)
         assert proc.returncode == 0, proc.stderr[-3000:]
     assert (tmp_path / "shared" / "on-slurm" / "report.html").is_file()
+
+
+def test_external_example(tmp_path):
+    """The analyse example as written (only --out added): its closing line is the README's,
+    `verify` on the folder exits 1 as the README says, and the committed table is what its
+    script writes."""
+    (argv,) = shell_lines(block(next(k for k in CLAIMED if k.startswith("simstudy analyse"))))
+    proc = cli([*argv, "--out", str(tmp_path)], cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    shown = block_after("`configs/external_example.csv` (written by")
+    folder = tmp_path / "external_example"
+    assert proc.stdout.strip().splitlines()[-1] == shown.replace("results/external_example", str(folder))
+    assert (folder / "report.html").is_file()
+    verify = cli(["simstudy", "verify", str(folder), "--quiet", "--no-report"], cwd=ROOT)
+    assert verify.returncode == 1, verify.stderr
+    subprocess.run([sys.executable, str(ROOT / "configs" / "external_example.py"), str(tmp_path / "again.csv")],
+                   check=True, timeout=120)  # fmt: skip
+    assert (tmp_path / "again.csv").read_bytes() == (ROOT / "configs" / "external_example.csv").read_bytes()

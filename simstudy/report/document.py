@@ -230,8 +230,10 @@ def figure_jobs(result, metrics: pd.DataFrame) -> list[tuple[tuple[str, str], st
             if "zip" in per_cell:
                 n = zip_n(cfg, fam)
                 at_n = _usable_count(fm, chosen, param=p, n=n)
-                if at_n == 0:
-                    continue
+                covered = fm[(fm["metric"] == "coverage") & (fm["param"] == p) & (fm["n"] == n)
+                             & fm["estimator"].isin(chosen)]  # fmt: skip
+                if at_n == 0 or covered.empty:
+                    continue  # no fit, or no standard errors (so no Wald interval) to draw
 
                 def intervals(p=p, n=n, family_replicates=family_replicates) -> pd.DataFrame:
                     table = family_replicates()
@@ -367,6 +369,19 @@ def _run_facts(result, metrics: pd.DataFrame) -> list[Block]:
         + (f"; last finished {last.get('finished')} on {last.get('threads')} threads "
            f"({last.get('executor', 'local')} executor)" if last else ""),
     ]  # fmt: skip
+    external = m.get("external")
+    if external:
+        # Estimates read from a table (simstudy analyse): no seed, stream or run to speak of.
+        facts[:2] = [
+            (f"estimates computed elsewhere, read by `simstudy analyse` from {external['table']} "
+             f"({int(external['rows']):,} rows, SHA-256 {external['sha256'][:16]}...); "
+             f"R = {int(m['replications']):,} replications per cell; {len(cells)} cells "
+             f"(model × θ × n); {fits:,} stored fits"),
+            ("no samples were drawn here, so the metrics that need the likelihood of the data "
+             "(the Wilks likelihood-ratio rejection rate) are absent and no replication can "
+             "be replayed; the Cramér-Rao bound is the model's at θ and each n"),
+        ]  # fmt: skip
+        facts[3] = f"analysed {last.get('finished')}: {last.get('analysed', '')}"
     blocks = [Block("bullets", items=facts)]
     fail = metrics[metrics["metric"].isin(["fail_rate", "boundary_rate"]) & metrics["n"].notna()
                    & (metrics["param"] != JOINT)]  # fmt: skip
