@@ -648,15 +648,24 @@ class StudyResult:
         return self.analyse()[1]
 
     def _stored_checks(self) -> dict[str, Any] | None:
-        """The checks the stored metrics and verdicts were computed with (None: no analysis)."""
+        """The checks the stored metrics and verdicts were computed with (None: no analysis,
+        or one of replicates that have changed since: another R, a rerun, a resumed run)."""
         path = self.root / "verdicts.json"
         if not (path.is_file() and (self.root / "metrics.parquet").is_file()):
             return None
-        return json.loads(path.read_text()).get("checks")
+        stored = json.loads(path.read_text())
+        if stored.get("manifest") != self._manifest_digest():
+            return None
+        return stored.get("checks")
+
+    def _manifest_digest(self) -> str:
+        """SHA-256 of manifest.json: what the replicates are (R, cells, result keys, runs)."""
+        return hashlib.sha256(self.store.manifest_path.read_bytes()).hexdigest()
 
     def analysis_is_current(self) -> bool:
-        """Whether metrics and verdicts on disk were computed with the config's current checks
-        (after editing study.yaml's ``checks:``, they are not)."""
+        """Whether metrics and verdicts on disk were computed from the stored replicates with
+        the config's current checks (after editing study.yaml's ``checks:``, or a run that
+        changed the replicates without analysing them, they are not)."""
         return self._stored_checks() == self.config.checks.model_dump()
 
     def analyse(self, *, reuse_metrics: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -691,6 +700,7 @@ class StudyResult:
                 "study": self.config.name,
                 "all_met": all_met(verdicts),
                 "checks": self.config.checks.model_dump(),
+                "manifest": self._manifest_digest(),
                 "verdicts": json.loads(verdicts.to_json(orient="records")),
             },
         )

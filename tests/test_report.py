@@ -764,3 +764,23 @@ def test_a_current_report_is_not_redone_and_a_changed_input_redoes_it(tmp_path):
     verdicts = result.root / "verdicts.json"
     verdicts.write_text(verdicts.read_text().replace('"all_met"', '"all_met" ', 1))
     assert current_report(result) is None  # an input changed
+
+
+def test_report_after_a_run_without_analysis_recomputes_the_metrics(tmp_path):
+    """`run --replications R' --no-report` changes the replicates; the next `report` must not
+    reuse the metrics of the old R (its stamp of the manifest no longer matches)."""
+    import simstudy
+
+    study = {"name": "grown", "seed": 2, "replications": 30, "sample_sizes": [20, 40, 80],
+             "models": [{"model": "exponential", "params": {"rate": 1.0}}],
+             "report": {"figures": ["bias"], "cells": []}}  # fmt: skip
+    first = simstudy.run(study, out=tmp_path)
+    assert set(first.metrics.n_ok) == {30}
+    grown = simstudy.run(study, out=tmp_path, replications=50, report=False)
+    assert not grown.analysis_is_current()
+    from simstudy.cli import main
+
+    assert main(["report", str(grown.root), "--quiet"]) == 0
+    again = simstudy.load(grown.root)
+    assert set(again.metrics.n_ok) == {50} and again.analysis_is_current()
+    assert "R = 50 replications per cell" in (grown.root / "report.md").read_text()
