@@ -1,0 +1,345 @@
+"""Verdicts on fixed, hand-built metrics tables: every property PASSes inside its band, FAILs
+wholly outside it and is INCONCLUSIVE across an edge with R' = ceil(R·(z·MCSE/d)²) > R; the
+normality verdicts are Holm-adjusted KS p-values.
+
+Every expected verdict is decided here by hand from the numbers in the table: the one-sided
+z_{1-α} comes from ``scipy.stats.norm.ppf`` (not from simstudy), the bands from the check
+defaults of the README (rate -1/2 ± 0.1, bias/EmpSE within ±0.1, efficiency 1 ± 0.1, coverage
+0.95 ± 0.015, α = 0.01) and Holm's step-down adjustment is written out (Holm 1979).
+No Numba kernel runs: these tests take milliseconds.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from simstudy.config import parse_config
+from simstudy.metrics.summarise import COLUMNS
+from simstudy.verdicts import FAIL, INCONCLUSIVE, PASS, SKIPPED, compute_verdicts
+
+REPS = 1000
+N_SMALL, N_LARGE = 100, 1000
+MODEL, ESTIMATOR, THETA = "toy", "mle", '{"theta":1.0}'
+ALPHA = 0.01
+Z = stats.norm.ppf(1 - ALPHA)  # one-sided z_{1-α} = 2.326...
+RATE, RATE_MARGIN = -0.5, 0.1
+BIAS_MARGIN, EFFICIENCY_MARGIN = 0.1, 0.1
+LEVEL, COVERAGE_MARGIN = 0.95, 0.015
+
+#: A family whose every verdict PASSes with room to spare: (metric, value, MCSE) at the
+#: largest n; the smaller n only carries the RMSE (for the "smallest at the largest n" rule).
+PASSING = {
+    "rmse": (0.0316, 0.0006),
+    "bias": (0.0, 0.001),  # bias/EmpSE = 0 ± 0.01
+    "empse": (0.1, 0.002),
+    "efficiency": (1.0, 0.01),
+    "coverage": (0.95, 0.002),
+    "shape_ks_stat": (0.02, math.nan),
+    "shape_ks_p": (0.5, math.nan),
+}
+PASSING_TRENDS = {
+    "rmse_slope": (-0.5, 0.01),
+    "rmse_slope_dof": (math.inf, math.nan),
+    "rmse_tail_slope": (-0.5, 0.02),
+}
+
+
+def family(param, *, trends=None, small_rmse=0.1, **at_large):
+    """Metric rows of one (model, estimator, θ, param) series; keyword arguments replace
+    ``(value, mcse)`` of a metric at the largest n (``None`` removes it), ``trends`` the
+    trend rows."""
+    rows = [(MODEL, ESTIMATOR, THETA, N_SMALL, param, "rmse", small_rmse, 0.002)]
+    metrics = {**PASSING, **at_large}
+    rows += [
+        (MODEL, ESTIMATOR, THETA, N_LARGE, param, m, v, s)
+        for m, vs in metrics.items()
+        if vs is not None
+        for v, s in [vs]
+    ]
+    for m, vs in {**PASSING_TRENDS, **(trends or {})}.items():
+        if vs is not None:
+            rows.append((MODEL, ESTIMATOR, THETA, pd.NA, param, m, vs[0], vs[1]))
+    return rows
+
+
+def verdicts(*families, regular=True, alpha=ALPHA, expect=None):
+    rows = [r + (REPS, 0) for fam in families for r in fam]
+    metrics = pd.DataFrame(rows, columns=COLUMNS)
+    metrics["n"] = metrics["n"].astype("Int64")
+    params = sorted({r[4] for r in rows})
+    entry = {"model": MODEL, "params": {p: 1.0 for p in params}}
+    if expect:
+        entry["expect"] = expect
+    config = parse_config(
+        {"name": "verdicts", "seed": 1, "replications": REPS, "sample_sizes": [N_SMALL, N_LARGE],
+         "models": [entry], "checks": {"alpha": alpha}},
+        check_models=False,
+    )  # fmt: skip
+    manifest = {
+        "replications": REPS,
+        "cells": [{"model": MODEL, "entry": 0, "regular": regular, "rate": RATE}],
+    }
+    return compute_verdicts(metrics, manifest, config)
+
+
+def row(frame, param, prop):
+    hit = frame[(frame.param == param) & (frame.property == prop)]
+    assert len(hit) == 1, (param, prop)
+    return hit.iloc[0]
+
+
+def needed(reps, se, d, z=Z):
+    """R' = ceil(R·(z·MCSE/d)²): the R at which the CI half-width z·MCSE·sqrt(R/R') is d."""
+    return math.ceil(reps * (z * se / d) ** 2)
+
+
+def assert_inconclusive(r, se, d, z=Z):
+    assert r.verdict == INCONCLUSIVE, r.to_dict()
+    expected = needed(REPS, se, d, z)
+    assert expected > REPS
+    assert int(r.replications_needed) == expected, (r.replications_needed, expected)
+
+
+# --------------------------------------------------------------------------------------------
+# One property at a time: inside / across an edge / wholly outside
+
+
+def test_consistent_inside_edge_outside():
+    # Band [-0.6, -0.4]. -0.5 ± z·0.01 = [-0.523, -0.477]: inside.
+    # -0.58 ± z·0.02 = [-0.627, -0.533] crosses -0.6: d = 0.02 to the nearer edge.
+    # -1.0 ± z·0.01 = [-1.023, -0.977] wholly below.
+    out = verdicts(
+        family("inside"),
+        family("edge", trends={"rmse_slope": (-0.58, 0.02)}),
+        family("outside", trends={"rmse_slope": (-1.0, 0.01)}),
+        family("above", trends={"rmse_slope": (-0.33, 0.01)}),  # [-0.353, -0.307] > -0.4
+    )
+    assert row(out, "inside", "consistent").verdict == PASS
+    assert_inconclusive(row(out, "edge", "consistent"), 0.02, -0.58 - (RATE - RATE_MARGIN))
+    assert row(out, "outside", "consistent").verdict == FAIL
+    assert row(out, "above", "consistent").verdict == FAIL
+    edge = row(out, "edge", "consistent")
+    assert edge.statistic == -0.58 and edge.mcse == 0.02 and edge.margin == RATE_MARGIN
+
+
+def test_consistent_reads_the_tail_slope_when_the_power_law_does_not_fit():
+    """A finite ``rmse_slope_dof`` (lack of fit) switches to ``rmse_tail_slope``."""
+    out = verdicts(
+        # The main slope passes but is not a power law: the tail slope (-0.1 ± z·0.02) fails.
+        family("levels_off", trends={"rmse_slope_dof": (1.0, math.nan),
+                                     "rmse_tail_slope": (-0.1, 0.02)}),  # fmt: skip
+        # The main slope fails but the points fit a power law: the tail slope is not read.
+        family("fits", trends={"rmse_slope": (-0.2, 0.01), "rmse_tail_slope": (-0.5, 0.01)}),
+        # Lack of fit and a tail slope across the edge -0.4: [-0.393 - ..] -> INCONCLUSIVE.
+        family("tail_edge", trends={"rmse_slope_dof": (2.0, math.nan),
+                                    "rmse_tail_slope": (-0.41, 0.03)}),  # fmt: skip
+    )
+    levels_off = row(out, "levels_off", "consistent")
+    assert levels_off.verdict == FAIL and levels_off.statistic == -0.1 and levels_off.mcse == 0.02
+    assert row(out, "fits", "consistent").verdict == FAIL
+    assert_inconclusive(row(out, "tail_edge", "consistent"), 0.03,
+                        (RATE + RATE_MARGIN) - (-0.41))  # fmt: skip
+
+
+def test_consistent_fails_when_rmse_is_not_smallest_at_the_largest_n():
+    # RMSE 0.05 (MCSE 0.001) at n = 1000 against 0.03 at n = 100: 0.05 > 0.03 + 2·0.001.
+    out = verdicts(
+        family("rises", small_rmse=0.03, rmse=(0.05, 0.001)),
+        # Within two MCSEs of the smallest: the slope decides (PASS).
+        family("tie", small_rmse=0.0319, rmse=(0.0320, 0.0001)),
+    )
+    rises = row(out, "rises", "consistent")
+    assert rises.verdict == FAIL and pd.isna(rises.replications_needed)
+    assert "not the smallest" in rises.detail
+    assert row(out, "tie", "consistent").verdict == PASS
+
+
+def test_consistent_without_a_slope_is_inconclusive():
+    out = verdicts(family("noslope", trends={"rmse_slope": None, "rmse_slope_dof": None,
+                                             "rmse_tail_slope": None}))  # fmt: skip
+    assert row(out, "noslope", "consistent").verdict == INCONCLUSIVE
+
+
+def test_asymptotically_unbiased_inside_edge_outside():
+    # Statistic bias/EmpSE with MCSE(bias)/EmpSE; EmpSE = 0.1, band [-0.1, 0.1].
+    out = verdicts(
+        family("inside", bias=(0.002, 0.001)),  # 0.02 ± z·0.01 = [-0.003, 0.043]
+        family("edge", bias=(0.009, 0.001)),  # 0.09 ± 0.023 crosses 0.1: d = 0.01
+        family("low_edge", bias=(-0.0095, 0.0012)),  # -0.095 ± 0.028 crosses -0.1: d = 0.005
+        family("outside", bias=(0.03, 0.001)),  # 0.3 ± 0.023
+        family("below", bias=(-0.03, 0.001)),  # -0.3 ± 0.023
+    )
+    inside = row(out, "inside", "asymptotically_unbiased")
+    assert inside.verdict == PASS
+    assert inside.statistic == pytest.approx(0.02, rel=1e-12)
+    assert inside.mcse == pytest.approx(0.01, rel=1e-12)
+    assert_inconclusive(row(out, "edge", "asymptotically_unbiased"), 0.001 / 0.1,
+                        BIAS_MARGIN - 0.009 / 0.1)  # fmt: skip
+    assert_inconclusive(row(out, "low_edge", "asymptotically_unbiased"), 0.0012 / 0.1,
+                        -0.0095 / 0.1 + BIAS_MARGIN)  # fmt: skip
+    assert row(out, "outside", "asymptotically_unbiased").verdict == FAIL
+    assert row(out, "below", "asymptotically_unbiased").verdict == FAIL
+
+
+def test_efficient_inside_edge_outside():
+    # Band [0.9, 1.1].
+    out = verdicts(
+        family("inside", efficiency=(1.02, 0.02)),  # [0.973, 1.067]
+        family("edge", efficiency=(0.92, 0.02)),  # [0.873, 0.967]: d = 0.02
+        family("high_edge", efficiency=(1.09, 0.015)),  # [1.055, 1.125]: d = 0.01
+        family("outside", efficiency=(0.6, 0.02)),  # the method of moments' kind of value
+        family("above", efficiency=(1.3, 0.02)),
+    )
+    assert row(out, "inside", "efficient").verdict == PASS
+    assert_inconclusive(row(out, "edge", "efficient"), 0.02, 0.92 - (1 - EFFICIENCY_MARGIN))
+    assert_inconclusive(row(out, "high_edge", "efficient"), 0.015, (1 + EFFICIENCY_MARGIN) - 1.09)
+    assert row(out, "outside", "efficient").verdict == FAIL
+    assert row(out, "above", "efficient").verdict == FAIL
+
+
+def test_wald_coverage_inside_edge_outside():
+    # Band [0.935, 0.965].
+    out = verdicts(
+        family("inside", coverage=(0.951, 0.003)),  # [0.944, 0.958]
+        family("edge", coverage=(0.94, 0.004)),  # [0.9307, 0.9493]: d = 0.005
+        family("high_edge", coverage=(0.962, 0.0025)),  # [0.9562, 0.9678]: d = 0.003
+        family("outside", coverage=(0.80, 0.01)),  # [0.777, 0.823]
+        family("above", coverage=(0.99, 0.002)),  # [0.9853, 0.9947]
+    )
+    assert row(out, "inside", "wald_coverage").verdict == PASS
+    assert_inconclusive(row(out, "edge", "wald_coverage"), 0.004, 0.94 - (LEVEL - COVERAGE_MARGIN))
+    assert_inconclusive(row(out, "high_edge", "wald_coverage"), 0.0025,
+                        (LEVEL + COVERAGE_MARGIN) - 0.962)  # fmt: skip
+    assert row(out, "outside", "wald_coverage").verdict == FAIL
+    assert row(out, "above", "wald_coverage").verdict == FAIL
+
+
+def test_asymptotically_normal_pass_fail_inconclusive():
+    # Three KS tests: Holm's smallest adjusted p is 3·p_min. 1e-6·3 < α: FAIL; NaN: undecided
+    # (and not counted); 0.5 -> min(1, 2·0.5) = 1: PASS.
+    out = verdicts(
+        family("normal", shape_ks_p=(0.5, math.nan)),
+        family("skewed", shape_ks_p=(1e-6, math.nan)),
+        family("undefined", shape_ks_p=(math.nan, math.nan)),
+    )
+    assert row(out, "normal", "asymptotically_normal").verdict == PASS
+    assert row(out, "skewed", "asymptotically_normal").verdict == FAIL
+    undefined = row(out, "undefined", "asymptotically_normal")
+    assert undefined.verdict == INCONCLUSIVE and pd.isna(undefined.replications_needed)
+    # The statistic column holds the KS distance; the MCSE column is cleared.
+    assert row(out, "normal", "asymptotically_normal").statistic == 0.02
+    assert out[out.property == "asymptotically_normal"].mcse.isna().all()
+
+
+def test_z_follows_alpha():
+    """At α = 0.05 the interval is narrower (z = 1.645): what α = 0.01 leaves undecided is
+    decided, and R' uses z_{0.95}."""
+    fam = family("eff", efficiency=(0.95, 0.025))  # d = 0.05 to 0.9
+    # α = 0.01: 0.95 ± 2.326·0.025 = [0.892, 1.008] crosses 0.9.
+    at_01 = row(verdicts(fam, alpha=0.01), "eff", "efficient")
+    assert_inconclusive(at_01, 0.025, 0.95 - 0.9)
+    # α = 0.05: 0.95 ± 1.645·0.025 = [0.909, 0.991]: PASS.
+    assert row(verdicts(fam, alpha=0.05), "eff", "efficient").verdict == PASS
+    fam = family("eff", efficiency=(0.93, 0.025))  # d = 0.03; [0.889, 0.971] at α = 0.05
+    z05 = stats.norm.ppf(0.95)
+    assert_inconclusive(row(verdicts(fam, alpha=0.05), "eff", "efficient"), 0.025, 0.93 - 0.9, z05)
+
+
+def test_replications_needed_decide_the_verdict():
+    """With R' replications the MCSE shrinks by sqrt(R/R'), and the same statistic is decided."""
+    out = verdicts(family("edge", efficiency=(0.92, 0.02)), family("out", efficiency=(0.88, 0.02)))
+    for param, decided in (("edge", PASS), ("out", FAIL)):
+        r = row(out, param, "efficient")
+        assert r.verdict == INCONCLUSIVE
+        r_new = int(r.replications_needed)
+        se_new = 0.02 * math.sqrt(REPS / r_new)
+        lo, hi = r.statistic - Z * se_new, r.statistic + Z * se_new
+        inside = 0.9 <= lo and hi <= 1.1
+        outside = hi < 0.9 or lo > 1.1
+        assert (PASS if inside else FAIL if outside else INCONCLUSIVE) == decided
+
+
+# --------------------------------------------------------------------------------------------
+# Holm across the study's KS tests
+
+
+def _normality(p_values, alpha=ALPHA):
+    fams = [family(f"p{i}", shape_ks_p=(p, math.nan)) for i, p in enumerate(p_values)]
+    out = verdicts(*fams, alpha=alpha)
+    return [row(out, f"p{i}", "asymptotically_normal") for i in range(len(p_values))]
+
+
+def _holm_by_hand(p):
+    """Holm (1979) step-down: sorted p_(i)·(m - i + 1), running maximum, capped at 1."""
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted
+
+
+def test_holm_passes_one_small_p_among_four():
+    # Adjusted: 0.005·4 = 0.02 > 0.01, the others min(1, 3·0.5) = 1: all PASS.
+    rows = _normality([0.005, 0.5, 0.5, 0.5])
+    assert [r.verdict for r in rows] == [PASS] * 4
+    assert "Holm-adjusted over 4 tests: 0.02 " in rows[0].detail
+    assert _holm_by_hand([0.005, 0.5, 0.5, 0.5]).tolist() == pytest.approx([0.02, 1, 1, 1])
+
+
+def test_only_holm_decides():
+    """Unadjusted, 0.006 and 0.008 are below α = 0.01 (FAIL); Holm: 4·0.006 = 0.024 and
+    max(0.024, 3·0.008) = 0.024, both PASS."""
+    p = [0.006, 0.008, 0.5, 0.5]
+    assert all(q < ALPHA for q in p[:2])
+    rows = _normality(p)
+    assert [r.verdict for r in rows] == [PASS] * 4
+    assert _holm_by_hand(p)[:2].tolist() == pytest.approx([0.024, 0.024])
+
+
+def test_holm_is_step_down_not_bonferroni():
+    """p = [0.001, 0.003, 0.004, 0.5]: Holm 0.004, 0.009, max(0.009, 0.008) = 0.009, 0.5 -> three
+    FAILs; Bonferroni (4p: 0.004, 0.012, 0.016) would FAIL only the first."""
+    p = [0.001, 0.003, 0.004, 0.5]
+    expected = _holm_by_hand(p)
+    assert expected.tolist() == pytest.approx([0.004, 0.009, 0.009, 0.5])
+    rows = _normality(p)
+    assert [r.verdict for r in rows] == [FAIL, FAIL, FAIL, PASS]
+
+
+def test_holm_counts_only_finite_p_values():
+    # Two finite p-values: 2·0.004 = 0.008 < 0.01 FAILs; counting the NaN (3·0.004) would PASS.
+    rows = _normality([0.004, 0.5, math.nan])
+    assert [r.verdict for r in rows] == [FAIL, PASS, INCONCLUSIVE]
+    assert "over 2 tests" in rows[0].detail
+
+
+# --------------------------------------------------------------------------------------------
+# Non-regular models, expectations
+
+
+def test_non_regular_model_skips_efficiency_and_normality():
+    out = verdicts(family("x", efficiency=(0.2, 0.01), shape_ks_p=(1e-9, math.nan)),
+                   regular=False)  # fmt: skip
+    assert row(out, "x", "efficient").verdict == SKIPPED
+    assert row(out, "x", "asymptotically_normal").verdict == SKIPPED
+    assert out.met.all()
+    assert row(out, "x", "wald_coverage").verdict == PASS
+
+
+def test_expected_fail_is_met_by_a_fail_only():
+    out = verdicts(family("x", efficiency=(0.6, 0.02)), family("y"),
+                   expect={"mle": {"efficient": "fail"}})  # fmt: skip
+    x, y = row(out, "x", "efficient"), row(out, "y", "efficient")
+    assert (x.verdict, x.expected, bool(x.met)) == (FAIL, "fail", True)
+    assert (y.verdict, y.expected, bool(y.met)) == (PASS, "fail", False)
+    # Properties without an expectation expect "pass".
+    assert row(out, "x", "wald_coverage").expected == "pass"
+    assert bool(row(out, "x", "wald_coverage").met)
