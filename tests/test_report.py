@@ -456,6 +456,42 @@ def test_value_mcse_rounding_rule(value, mcse, text):
     assert tables.format_estimate(value, mcse) == text
 
 
+# The PDG rule at each of its boundaries, around several powers of ten: three leading digits
+# 100-354 keep two significant digits, 355-949 one, 950-999 round up to two digits of the next
+# decade; the value is rounded to the MCSE's decimal place (expected strings by hand).
+@pytest.mark.parametrize("value, mcse, text", [
+    (1.23456, 0.00354, "1.2346 (0.0035)"),   # 354 -> two digits
+    (1.23456, 0.00355, "1.235 (0.004)"),     # 355 -> one digit
+    (1.23456, 0.00949, "1.235 (0.009)"),     # 949 -> one digit
+    (1.23456, 0.0095, "1.235 (0.010)"),      # 950 -> 0.010, two digits, same place as 0.01
+    (1.23456, 0.00100, "1.2346 (0.0010)"),   # 100 -> two digits (exact power of ten)
+    (1.23456, 0.0035449, "1.2346 (0.0035)"),  # 354.49 rounds to 354
+    (1.23456, 0.003545, "1.235 (0.004)"),    # 354.5 rounds half up to 355
+    (1.23456, 0.0094949, "1.235 (0.009)"),   # 949.49 rounds to 949 (not via 949.5 to 950)
+    (0.5, 0.354, "0.50 (0.35)"),
+    (0.5, 0.355, "0.5 (0.4)"),
+    (0.5, 0.949, "0.5 (0.9)"),
+    (0.5, 0.95, "0.5 (1.0)"),
+    (0.5, 0.1, "0.50 (0.10)"),
+    (123.456, 35.4, "123 (35)"),
+    (123.456, 35.5, "120 (40)"),
+    (123.456, 94.9, "120 (90)"),
+    (123.456, 95.0, "120 (100)"),
+    (-2.71828, 0.0000354, "-2.718280 (0.000035)"),
+    (-2.71828, 0.0000355, "-2.71828 (0.00004)"),
+])  # fmt: skip
+def test_rounding_rule_at_its_boundaries(value, mcse, text):
+    assert tables.format_estimate(value, mcse) == text
+
+
+@pytest.mark.parametrize("mcse, decimals", [
+    (0.00354, 4), (0.00355, 3), (0.00949, 3), (0.0095, 3), (0.001, 4), (0.00099, 4),
+    (0.354, 2), (0.355, 1), (0.95, 1), (1.0, 1), (35.4, 0), (35.5, -1), (95.0, -1), (354.0, -1),
+])  # fmt: skip
+def test_mcse_decimal_place(mcse, decimals):
+    assert tables.mcse_decimals(mcse) == decimals
+
+
 def test_siunitx_compact_uncertainty():
     assert tables.siunitx_estimate(0.224545, 0.018148) == "0.225(18)"
     assert tables.siunitx_estimate(1234.5, 56.0) == "1230(60)"
