@@ -613,12 +613,67 @@ def test_verdict_rows_have_design_columns(tiny):
     assert {"verdicts.json", "verdicts.csv"} <= files
     stored = json.loads((tiny.root / "verdicts.json").read_text())
     assert len(stored["verdicts"]) == len(verdicts)
-    # Undecided equivalence verdicts say how many replications would decide them.
+    # Undecided equivalence verdicts say how many replications would decide them. R = 200 is
+    # too few to decide many of them, so this loop cannot run zero times.
     undecided = verdicts[(verdicts.verdict == INCONCLUSIVE)
                          & (verdicts.property != "asymptotically_normal")]  # fmt: skip
+    assert len(undecided) >= 5
     for _, row in undecided.iterrows():
         needed = row["replications_needed"]
         assert needed is None or pd.isna(needed) or needed > REPS, row.to_dict()
+
+
+def _by_hand(stat, se, low, high):
+    """The equivalence rule by hand: z_{1-α} from scipy, CI inside / wholly outside the band."""
+    z = stats.norm.ppf(1 - 0.01)
+    lo, hi = stat - z * se, stat + z * se
+    if low <= lo and hi <= high:
+        return PASS, None
+    if hi < low or lo > high:
+        return FAIL, None
+    d = min(abs(stat - low), abs(stat - high))
+    if d < 1e-9:  # on an edge (e.g. coverage 187/200 against 0.935): no R decides
+        return INCONCLUSIVE, None
+    return INCONCLUSIVE, math.ceil(REPS * (z * se / d) ** 2)
+
+
+def test_tiny_study_interval_verdicts_follow_from_its_metrics(tiny):
+    """Every bias, efficiency and coverage verdict of the tiny study, decided by hand from its
+    metrics table at the largest n with the default margins (README: bias/EmpSE ±0.1,
+    efficiency 1 ± 0.1, coverage 0.95 ± 0.015, α = 0.01)."""
+    table, verdicts = tiny.metrics, tiny.verdicts
+    n = max(SIZES)
+    checked, counts = 0, {PASS: 0, FAIL: 0, INCONCLUSIVE: 0}
+    for (model, est, theta, param), fam in verdicts.groupby(["model", "estimator", "theta", "param"]):
+        def metric(name):
+            hit = table[(table.model == model) & (table.estimator == est) & (table.theta == theta)
+                        & (table.n == n) & (table.param == param) & (table.metric == name)]  # fmt: skip
+            assert len(hit) == 1
+            return float(hit.value.iloc[0]), float(hit.mcse.iloc[0])
+
+        (bias, bias_se), (emp, _) = metric("bias"), metric("empse")
+        eff, eff_se = metric("efficiency")
+        cov, cov_se = metric("coverage")
+        expected = {
+            "asymptotically_unbiased": _by_hand(bias / emp, bias_se / emp, -0.1, 0.1),
+            "efficient": _by_hand(eff, eff_se, 0.9, 1.1),
+            "wald_coverage": _by_hand(cov, cov_se, 0.95 - 0.015, 0.95 + 0.015),
+        }
+        for prop, (verdict, needed) in expected.items():
+            row = fam[fam.property == prop].iloc[0]
+            assert row.verdict == verdict, (model, est, param, prop, row.to_dict())
+            if verdict == INCONCLUSIVE:
+                got = row.replications_needed
+                assert (pd.isna(got) if needed is None else int(got) == needed), (row.to_dict(), needed)
+            counts[verdict] += 1
+            checked += 1
+    assert checked == 3 * (2 * 2 * 2 + 1 + 1)
+    # R = 200 decides some (the inefficient estimators FAIL) and leaves the others undecided.
+    assert counts[FAIL] > 0 and counts[INCONCLUSIVE] > 0, counts
+    # The gamma method of moments (efficiency about 0.6) is decided inefficient.
+    mom = verdicts[(verdicts.model == "gamma") & (verdicts.estimator == "mom")
+                   & (verdicts.property == "efficient")]  # fmt: skip
+    assert set(mom.verdict) == {FAIL}
 
 
 def test_study_with_a_known_parameter_estimator_survives_metrics(tmp_path, monkeypatch):
