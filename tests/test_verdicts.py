@@ -49,21 +49,34 @@ PASSING_TRENDS = {
 }
 
 
-def family(param, *, trends=None, small_rmse=0.1, **at_large):
+#: What the smaller n holds: values that would FAIL every interval verdict, so a verdict that
+#: read the wrong n would show (the properties are asymptotic: only the largest n counts).
+AT_SMALL_N = {
+    "bias": (0.05, 0.001),
+    "empse": (0.1, 0.002),
+    "efficiency": (0.5, 0.01),
+    "coverage": (0.6, 0.002),
+    "shape_ks_stat": (0.1, math.nan),
+    "shape_ks_p": (1e-9, math.nan),
+}
+
+
+def family(param, *, trends=None, small_rmse=0.1, theta=THETA, **at_large):
     """Metric rows of one (model, estimator, θ, param) series; keyword arguments replace
     ``(value, mcse)`` of a metric at the largest n (``None`` removes it), ``trends`` the
     trend rows."""
-    rows = [(MODEL, ESTIMATOR, THETA, N_SMALL, param, "rmse", small_rmse, 0.002)]
+    rows = [(MODEL, ESTIMATOR, theta, N_SMALL, param, "rmse", small_rmse, 0.002)]
+    rows += [(MODEL, ESTIMATOR, theta, N_SMALL, param, m, v, s) for m, (v, s) in AT_SMALL_N.items()]
     metrics = {**PASSING, **at_large}
     rows += [
-        (MODEL, ESTIMATOR, THETA, N_LARGE, param, m, v, s)
+        (MODEL, ESTIMATOR, theta, N_LARGE, param, m, v, s)
         for m, vs in metrics.items()
         if vs is not None
         for v, s in [vs]
     ]
     for m, vs in {**PASSING_TRENDS, **(trends or {})}.items():
         if vs is not None:
-            rows.append((MODEL, ESTIMATOR, THETA, pd.NA, param, m, vs[0], vs[1]))
+            rows.append((MODEL, ESTIMATOR, theta, pd.NA, param, m, vs[0], vs[1]))
     return rows
 
 
@@ -150,8 +163,8 @@ def test_consistent_fails_when_rmse_is_not_smallest_at_the_largest_n():
     # RMSE 0.05 (MCSE 0.001) at n = 1000 against 0.03 at n = 100: 0.05 > 0.03 + 2·0.001.
     out = verdicts(
         family("rises", small_rmse=0.03, rmse=(0.05, 0.001)),
-        # Within two MCSEs of the smallest: the slope decides (PASS).
-        family("tie", small_rmse=0.0319, rmse=(0.0320, 0.0001)),
+        # Within two MCSEs of the smallest (1.5 MCSEs above it): the slope decides (PASS).
+        family("tie", small_rmse=0.03185, rmse=(0.0320, 0.0001)),
     )
     rises = row(out, "rises", "consistent")
     assert rises.verdict == FAIL and pd.isna(rises.replications_needed)
@@ -197,6 +210,7 @@ def test_efficient_inside_edge_outside():
     )
     assert row(out, "inside", "efficient").verdict == PASS
     assert_inconclusive(row(out, "edge", "efficient"), 0.02, 0.92 - (1 - EFFICIENCY_MARGIN))
+    assert f"0.9200 ± {Z * 0.02:.4f}" in row(out, "edge", "efficient").detail
     assert_inconclusive(row(out, "high_edge", "efficient"), 0.015, (1 + EFFICIENCY_MARGIN) - 1.09)
     assert row(out, "outside", "efficient").verdict == FAIL
     assert row(out, "above", "efficient").verdict == FAIL
@@ -231,8 +245,12 @@ def test_asymptotically_normal_pass_fail_inconclusive():
     assert row(out, "skewed", "asymptotically_normal").verdict == FAIL
     undefined = row(out, "undefined", "asymptotically_normal")
     assert undefined.verdict == INCONCLUSIVE and pd.isna(undefined.replications_needed)
-    # The statistic column holds the KS distance; the MCSE column is cleared.
-    assert row(out, "normal", "asymptotically_normal").statistic == 0.02
+    # The statistic column holds the KS distance at the largest n, the detail both ends.
+    normal = row(out, "normal", "asymptotically_normal")
+    assert normal.statistic == 0.02
+    assert "0.1000 at n=100 -> 0.0200 at n=1000" in normal.detail
+    assert [bool(row(out, p, "asymptotically_normal").met) for p in ("normal", "skewed")] == [
+        True, False]  # fmt: skip
     assert out[out.property == "asymptotically_normal"].mcse.isna().all()
 
 
@@ -343,3 +361,34 @@ def test_expected_fail_is_met_by_a_fail_only():
     # Properties without an expectation expect "pass".
     assert row(out, "x", "wald_coverage").expected == "pass"
     assert bool(row(out, "x", "wald_coverage").met)
+
+
+def test_equivalence_edges_exactly():
+    """Dyadic numbers, so the CI ends are exact: a CI ending on an edge from outside is not
+    wholly outside (INCONCLUSIVE), a CI whose ends are the edges is inside (PASS)."""
+    from simstudy.verdicts import equivalence
+
+    low, high = 0.5, 1.25
+    assert equivalence(1.5, 0.25, low, high, 1.0, 100)[0] == INCONCLUSIVE  # lo_ci = high
+    assert equivalence(0.25, 0.25, low, high, 1.0, 100)[0] == INCONCLUSIVE  # hi_ci = low
+    assert equivalence(0.875, 0.375, low, high, 1.0, 100) == (PASS, None)  # [low, high]
+    assert equivalence(1.5, 0.125, low, high, 1.0, 100) == (FAIL, None)
+    assert equivalence(0.25, 0.125, low, high, 1.0, 100) == (FAIL, None)
+
+
+def test_holm_adjusted_p_equal_to_alpha_rejects():
+    """Normality PASSes only when the adjusted p exceeds α: 4·0.0625 = 0.25 = α FAILs."""
+    rows = _normality([0.0625, 0.5, 0.5, 0.5], alpha=0.25)
+    assert [r.verdict for r in rows] == [FAIL, PASS, PASS, PASS]
+
+
+def test_each_theta_reads_its_own_trend_rows():
+    """Two θ of one model: the slope of each is its own (a slope taken from the other θ's
+    rows would swap the verdicts)."""
+    out = verdicts(
+        family("p", theta='{"theta":1.0}', trends={"rmse_slope": (-0.5, 0.01)}),
+        family("p", theta='{"theta":2.0}', trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", theta='{"theta":0.5}', trends={"rmse_slope": (-0.5, 0.01)}),
+    )
+    got = out[out.property == "consistent"].set_index("theta").verdict.to_dict()
+    assert got == {'{"theta":1.0}': PASS, '{"theta":2.0}': FAIL, '{"theta":0.5}': PASS}
