@@ -1,0 +1,229 @@
+"""The replicate store on its own (no study, no Numba): atomic writes, checksums, block listing,
+the ranges a rerun computes, replicate order, manifests and the study lock.
+
+Expected values are written out here: ranges by hand, the checksum as SHA-256 over the column
+names and raw bytes (DESIGN.md "Store"), file modes from the umask.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from simstudy.errors import StoreError
+from simstudy.store import (
+    CHECKSUM_KEY,
+    CorruptBlock,
+    Store,
+    StudyLock,
+    atomic_write_bytes,
+    atomic_write_json,
+    subtract_ranges,
+    table_checksum,
+)
+
+KEY = "0123456789abcdef01234567"
+
+
+def block(start, stop, offset=0.0):
+    reps = np.arange(start, stop, dtype=np.int64)
+    return pa.table({"rep": reps, "theta": reps * 0.5 + offset, "status": np.zeros_like(reps)})
+
+
+@pytest.mark.parametrize("whole, covered, gaps", [
+    ((0, 100), [], [(0, 100)]),
+    ((0, 100), [(0, 100)], []),
+    ((0, 100), [(0, 20), (40, 60)], [(20, 40), (60, 100)]),
+    ((0, 100), [(40, 60), (0, 20)], [(20, 40), (60, 100)]),  # any order
+    ((0, 100), [(0, 50), (30, 80)], [(80, 100)]),  # overlapping blocks
+    ((0, 100), [(10, 20)], [(0, 10), (20, 100)]),
+    ((0, 100), [(0, 150)], []),  # a block beyond R (R lowered)
+    ((0, 100), [(100, 120)], [(0, 100)]),  # only beyond
+    ((0, 100), [(20, 30), (30, 40)], [(0, 20), (40, 100)]),  # adjacent blocks
+    ((50, 100), [(0, 60)], [(60, 100)]),
+    ((0, 10), [(0, 5), (5, 10), (2, 3)], []),
+])  # fmt: skip
+def test_subtract_ranges_by_hand(whole, covered, gaps):
+    assert subtract_ranges(whole, covered) == gaps
+
+
+def test_atomic_write_leaves_the_whole_file_with_umask_permissions(tmp_path):
+    path = tmp_path / "sub" / "file.bin"
+    atomic_write_bytes(path, b"first")
+    atomic_write_bytes(path, b"second", durable=False)
+    assert path.read_bytes() == b"second"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    assert [p.name for p in path.parent.iterdir()] == ["file.bin"]  # no temporary file left
+
+
+def test_atomic_write_that_fails_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "file.json"
+    atomic_write_json(path, {"a": 1})
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write_json(path, {"a": 2})
+    assert json.loads(path.read_text()) == {"a": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["file.json"]
+
+
+def test_table_checksum_is_sha256_of_names_and_raw_bytes():
+    table = block(0, 5)
+    h = hashlib.sha256()
+    for name in ("rep", "theta", "status"):
+        h.update(name.encode())
+        h.update(np.ascontiguousarray(table.column(name).to_numpy()).tobytes())
+    assert table_checksum(table) == h.hexdigest()
+    assert table_checksum(block(0, 5, offset=1e-12)) != h.hexdigest()
+
+
+def test_block_round_trip_and_checksum_in_metadata(tmp_path):
+    store = Store(tmp_path)
+    path = store.write_block(KEY, 0, 20, block(0, 20))
+    assert path == tmp_path / "store" / KEY / "reps-000000000-000000020.parquet"
+    back = store.read_block(path)
+    assert back.equals(block(0, 20)) and back.schema.metadata is None
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata
+    assert meta[CHECKSUM_KEY].decode() == table_checksum(block(0, 20))
+
+
+def test_a_corrupt_or_unsigned_block_is_refused(tmp_path):
+    store = Store(tmp_path)
+    path = store.write_block(KEY, 0, 20, block(0, 20))
+    import pyarrow.parquet as pq
+
+    # Values changed, checksum kept: mismatch.
+    tampered = block(0, 20, offset=1.0).replace_schema_metadata(
+        {CHECKSUM_KEY: table_checksum(block(0, 20)).encode()}
+    )
+    pq.write_table(tampered, path)
+    with pytest.raises(CorruptBlock, match="checksum mismatch"):
+        store.read_block(path)
+    pq.write_table(block(0, 20), path)  # no checksum at all
+    with pytest.raises(CorruptBlock, match="checksum mismatch"):
+        store.read_block(path)
+    path.write_bytes(b"not parquet")
+    with pytest.raises(CorruptBlock, match="unreadable Parquet"):
+        store.read_block(path)
+
+
+def test_blocks_lists_only_block_files_sorted_by_start(tmp_path):
+    store = Store(tmp_path)
+    assert store.blocks(KEY) == []
+    for start, stop in ((40, 60), (0, 20), (20, 40)):
+        store.write_block(KEY, start, stop, block(start, stop))
+    folder = tmp_path / "store" / KEY
+    (folder / ".reps-000000060-000000080.parquet.x1.tmp").write_bytes(b"torn")
+    (folder / "reps-000000060-000000080.parquet.bak").write_bytes(b"copy")
+    (folder / "reps-60-80.parquet").write_bytes(b"short name")
+    (folder / "notes.txt").write_text("x")
+    assert [(a, b) for a, b, _ in store.blocks(KEY)] == [(0, 20), (20, 40), (40, 60)]
+
+
+def test_missing_ranges_trust_own_blocks_and_verify_the_others(tmp_path):
+    store = Store(tmp_path)
+    for start, stop in ((0, 20), (40, 60)):
+        store.write_block(KEY, start, stop, block(start, stop))
+    assert store.missing_ranges(KEY, 80) == [(20, 40), (60, 80)]
+    assert store.missing_ranges(KEY, 50) == [(20, 40)]
+    assert store.missing_ranges("no-such-key", 10) == [(0, 10)]
+    # Another Store (a rerun) reads and verifies every block: a corrupt one is missing again.
+    (tmp_path / "store" / KEY / "reps-000000040-000000060.parquet").write_bytes(b"garbage")
+    rerun = Store(tmp_path)
+    with pytest.warns(UserWarning, match="will be recomputed"):
+        assert rerun.missing_ranges(KEY, 80) == [(20, 80)]
+    assert [p.name for p, _ in rerun.corrupt] == ["reps-000000040-000000060.parquet"]
+    # The writing Store trusts its block only while the file is unchanged (size, mtime).
+    assert store._unchanged_since_written(tmp_path / "store" / KEY / "reps-000000000-000000020.parquet")
+    with pytest.warns(UserWarning):
+        assert store.missing_ranges(KEY, 80) == [(20, 80)]
+
+
+def test_read_replicates_in_rep_order_complete_or_none(tmp_path):
+    store = Store(tmp_path)
+    store.write_block(KEY, 20, 40, block(20, 40))
+    assert store.read_replicates(KEY, 40) is None  # 0-20 missing
+    store.write_block(KEY, 0, 20, block(0, 20))
+    table = store.read_replicates(KEY, 40)
+    assert table.column("rep").to_pylist() == list(range(40))
+    # R lowered below what is stored: the first R replications.
+    assert store.read_replicates(KEY, 30).column("rep").to_pylist() == list(range(30))
+    # Overlapping blocks (another block size) hold the same rows: each rep once.
+    store.write_block(KEY, 10, 30, block(10, 30))
+    table = store.read_replicates(KEY, 40)
+    assert table.column("rep").to_pylist() == list(range(40))
+    assert table.column("theta").to_pylist() == [r * 0.5 for r in range(40)]
+
+
+def test_read_stored_returns_what_there_is(tmp_path):
+    store = Store(tmp_path)
+    assert store.read_stored(KEY) is None
+    store.write_block(KEY, 40, 60, block(40, 60))
+    store.write_block(KEY, 0, 20, block(0, 20))
+    assert store.read_stored(KEY).column("rep").to_pylist() == list(range(20)) + list(range(40, 60))
+    store.remove_result(KEY)
+    assert store.blocks(KEY) == [] and store.read_stored(KEY) is None
+
+
+def test_manifest_round_trip_and_unreadable_manifest(tmp_path):
+    store = Store(tmp_path)
+    assert store.read_manifest() == {}
+    store.write_manifest({"replications": 5, "cells": []})
+    assert store.read_manifest() == {"replications": 5, "cells": []}
+    store.manifest_path.write_text("{not json")
+    with pytest.raises(StoreError, match="unreadable manifest"):
+        store.read_manifest()
+
+
+def _dead_pid() -> int:
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def test_lock_acquire_release_and_refusals(tmp_path):
+    lock = StudyLock(tmp_path).acquire()
+    held = json.loads((tmp_path / ".lock").read_text())
+    assert held["pid"] == os.getpid() and held["host"] == socket.gethostname()
+    with pytest.raises(StoreError, match="being written by another simstudy run"):
+        StudyLock(tmp_path).acquire()  # this process is alive
+    lock.release()
+    assert not (tmp_path / ".lock").exists()
+    # A lock of another host cannot be checked: refused.
+    (tmp_path / ".lock").write_text(json.dumps({"pid": 1, "host": "elsewhere", "started": 0}))
+    with pytest.raises(StoreError, match="elsewhere"):
+        StudyLock(tmp_path).acquire()
+    # Release leaves a lock it does not hold.
+    StudyLock(tmp_path).release()
+    assert (tmp_path / ".lock").exists()
+
+
+@pytest.mark.parametrize("content", [
+    "dead",  # a process that is gone
+    "{half",  # a lock its writer died writing
+    json.dumps({"pid": "1", "host": "x"}),  # no integer pid
+])  # fmt: skip
+def test_stale_lock_is_taken_over(tmp_path, content):
+    if content == "dead":
+        stale = {"pid": _dead_pid(), "host": socket.gethostname(), "started": 0}
+        content = json.dumps(stale)
+    (tmp_path / ".lock").write_text(content)
+    with StudyLock(tmp_path) as lock:
+        assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
+        assert lock.took_over is not None
+    assert not (tmp_path / ".lock").exists()
