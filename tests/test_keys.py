@@ -15,11 +15,11 @@ import itertools
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from simstudy.config import parse_config  # noqa: E402
-from simstudy.plan import make_plan  # noqa: E402
+from simstudy.config import parse_config
+from simstudy.plan import make_plan
 
 COVARIATES = [{"dist": "normal", "mean": 0.0, "sd": 1.0}, {"dist": "bernoulli", "p": 0.4}]
 BASE = {
@@ -142,13 +142,12 @@ GRID_MODELS = {
 @st.composite
 def grids(draw):
     entries = []
-    for name in draw(st.lists(st.sampled_from(sorted(GRID_MODELS)), min_size=1, max_size=2,
-                              unique=True)):  # fmt: skip
-        params = {
-            p: draw(st.lists(st.floats(lo, hi, allow_nan=False, allow_infinity=False),
-                             min_size=1, max_size=3, unique=True))  # fmt: skip
-            for p, (lo, hi) in GRID_MODELS[name].items()
-        }
+    names = st.lists(st.sampled_from(sorted(GRID_MODELS)), min_size=1, max_size=2, unique=True)
+    for name in draw(names):
+        params = {}
+        for p, (lo, hi) in GRID_MODELS[name].items():
+            values = st.floats(lo, hi, allow_nan=False, allow_infinity=False)
+            params[p] = draw(st.lists(values, min_size=1, max_size=3, unique=True))
         entries.append({"model": name, "params": params})
     sizes = draw(st.lists(st.integers(1, 10**6), min_size=1, max_size=3, unique=True))
     seed = draw(st.integers(0, 2**32))

@@ -645,7 +645,7 @@ def test_tiny_study_interval_verdicts_follow_from_its_metrics(tiny):
     n = max(SIZES)
     checked, counts = 0, {PASS: 0, FAIL: 0, INCONCLUSIVE: 0}
     for (model, est, theta, param), fam in verdicts.groupby(["model", "estimator", "theta", "param"]):
-        def metric(name):
+        def metric(name, model=model, est=est, theta=theta, param=param):
             hit = table[(table.model == model) & (table.estimator == est) & (table.theta == theta)
                         & (table.n == n) & (table.param == param) & (table.metric == name)]  # fmt: skip
             assert len(hit) == 1

@@ -142,16 +142,14 @@ def test_consistent_inside_edge_outside():
 
 def test_consistent_reads_the_tail_slope_when_the_power_law_does_not_fit():
     """A finite ``rmse_slope_dof`` (lack of fit) switches to ``rmse_tail_slope``."""
-    out = verdicts(
-        # The main slope passes but is not a power law: the tail slope (-0.1 ± z·0.02) fails.
-        family("levels_off", trends={"rmse_slope_dof": (1.0, math.nan),
-                                     "rmse_tail_slope": (-0.1, 0.02)}),  # fmt: skip
-        # The main slope fails but the points fit a power law: the tail slope is not read.
-        family("fits", trends={"rmse_slope": (-0.2, 0.01), "rmse_tail_slope": (-0.5, 0.01)}),
-        # Lack of fit and a tail slope across the edge -0.4: [-0.393 - ..] -> INCONCLUSIVE.
-        family("tail_edge", trends={"rmse_slope_dof": (2.0, math.nan),
-                                    "rmse_tail_slope": (-0.41, 0.03)}),  # fmt: skip
-    )
+    # The main slope passes but is not a power law: the tail slope (-0.1 ± z·0.02) fails.
+    levels_off = {"rmse_slope_dof": (1.0, math.nan), "rmse_tail_slope": (-0.1, 0.02)}
+    # The main slope fails but the points fit a power law: the tail slope is not read.
+    fits = {"rmse_slope": (-0.2, 0.01), "rmse_tail_slope": (-0.5, 0.01)}
+    # Lack of fit and a tail slope across the edge -0.4: -0.41 ± z·0.03 -> INCONCLUSIVE.
+    tail_edge = {"rmse_slope_dof": (2.0, math.nan), "rmse_tail_slope": (-0.41, 0.03)}
+    out = verdicts(family("levels_off", trends=levels_off), family("fits", trends=fits),
+                   family("tail_edge", trends=tail_edge))
     levels_off = row(out, "levels_off", "consistent")
     assert levels_off.verdict == FAIL and levels_off.statistic == -0.1 and levels_off.mcse == 0.02
     assert row(out, "fits", "consistent").verdict == FAIL

@@ -49,12 +49,12 @@ def recurrence() -> dict[str, np.ndarray]:
         r = mp.mpf(r_text)
         scale = mp.mpf(2) ** bits
         if kind == "normal":
-            f = lambda x: mp.exp(-x * x / 2)  # noqa: E731
-            f_inv = lambda y: mp.sqrt(-2 * mp.log(y))  # noqa: E731
+            f = lambda x: mp.exp(-x * x / 2)
+            f_inv = lambda y: mp.sqrt(-2 * mp.log(y))
             v = r * f(r) + mp.sqrt(mp.pi / 2) * mp.erfc(r / mp.sqrt(2))
         else:
-            f = lambda x: mp.exp(-x)  # noqa: E731
-            f_inv = lambda y: -mp.log(y)  # noqa: E731
+            f = lambda x: mp.exp(-x)
+            f_inv = lambda y: -mp.log(y)
             v = (r + 1) * mp.exp(-r)
         x = [mp.mpf(0)] * LAYERS
         x[LAYERS - 1] = r
@@ -97,7 +97,7 @@ def parse_header(text: str) -> dict[str, np.ndarray]:
     """The six double-precision tables of ziggurat_constants.h."""
     out = {}
     for name in ("ki", "wi", "fi", "ke", "we", "fe"):
-        body = re.search(rf"{name}_double\[\] = \{{(.*?)\}};", text, re.S).group(1)
+        body = re.search(rf"{name}_double\[\] = \{{(.*?)\}};", text, re.DOTALL).group(1)
         items = [t.strip().removesuffix("ULL") for t in body.split(",") if t.strip()]
         if name.startswith("k"):
             out[name] = np.array([int(t, 16) for t in items], dtype=np.uint64)
@@ -173,7 +173,8 @@ def pinned_offsets() -> dict[str, list[int]]:
 
 
 if __name__ == "__main__":
-    found = offsets(parse_header(open(sys.argv[1]).read()))
+    with open(sys.argv[1]) as header:
+        found = offsets(parse_header(header.read()))
     for name, values in found.items():
         text = encode(values)
         lines, line = [], ""

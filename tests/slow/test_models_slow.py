@@ -8,7 +8,6 @@ MCSE-based tolerances: only the sizes differ.
 from __future__ import annotations
 
 import pytest
-
 from test_models import (
     ESTIMATOR_CASES,
     SE_CASES_TUNABLE,
