@@ -166,6 +166,11 @@ def test_consistent_fails_when_rmse_is_not_smallest_at_the_largest_n():
     )
     rises = row(out, "rises", "consistent")
     assert rises.verdict == FAIL and pd.isna(rises.replications_needed)
+    # Dyadic RMSEs: exactly 2 MCSEs above the smallest is not yet "not the smallest"; 2.5 is.
+    exact = verdicts(family("two", small_rmse=0.25, rmse=(0.375, 0.0625)),
+                     family("two_and_a_half", small_rmse=0.25, rmse=(0.40625, 0.0625)))
+    assert row(exact, "two", "consistent").verdict == PASS
+    assert row(exact, "two_and_a_half", "consistent").verdict == FAIL
     assert "not the smallest" in rises.detail
     assert row(out, "tie", "consistent").verdict == PASS
 
@@ -356,6 +361,11 @@ def test_expected_fail_is_met_by_a_fail_only():
     x, y = row(out, "x", "efficient"), row(out, "y", "efficient")
     assert (x.verdict, x.expected, bool(x.met)) == (FAIL, "fail", True)
     assert (y.verdict, y.expected, bool(y.met)) == (PASS, "fail", False)
+    # Normality, decided after the Holm step, against an expectation too.
+    normal = verdicts(family("x"), family("y"), expect={"mle": {"asymptotically_normal": "fail"}})
+    for param in ("x", "y"):
+        r = row(normal, param, "asymptotically_normal")
+        assert (r.verdict, r.expected, bool(r.met)) == (PASS, "fail", False)
     # Properties without an expectation expect "pass".
     assert row(out, "x", "wald_coverage").expected == "pass"
     assert bool(row(out, "x", "wald_coverage").met)
