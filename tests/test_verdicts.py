@@ -61,33 +61,43 @@ AT_SMALL_N = {
 }
 
 
-def family(param, *, trends=None, small_rmse=0.1, theta=THETA, **at_large):
+def family(param, *, trends=None, small_rmse=0.1, theta=THETA, estimator=ESTIMATOR, **at_large):
     """Metric rows of one (model, estimator, θ, param) series; keyword arguments replace
     ``(value, mcse)`` of a metric at the largest n (``None`` removes it), ``trends`` the
     trend rows."""
-    rows = [(MODEL, ESTIMATOR, theta, N_SMALL, param, "rmse", small_rmse, 0.002)]
-    rows += [(MODEL, ESTIMATOR, theta, N_SMALL, param, m, v, s) for m, (v, s) in AT_SMALL_N.items()]
+    key = (MODEL, estimator, theta)
+    rows = [key + (N_SMALL, param, "rmse", small_rmse, 0.002)]
+    rows += [key + (N_SMALL, param, m, v, s) for m, (v, s) in AT_SMALL_N.items()]
     metrics = {**PASSING, **at_large}
     rows += [
-        (MODEL, ESTIMATOR, theta, N_LARGE, param, m, v, s)
+        key + (N_LARGE, param, m, v, s)
         for m, vs in metrics.items()
         if vs is not None
         for v, s in [vs]
     ]
     for m, vs in {**PASSING_TRENDS, **(trends or {})}.items():
         if vs is not None:
-            rows.append((MODEL, ESTIMATOR, theta, pd.NA, param, m, vs[0], vs[1]))
+            rows.append(key + (pd.NA, param, m, vs[0], vs[1]))
+    # Joint rows (param "(joint)") are no parameter's: no verdicts of their own.
+    rows += [key + (n, "(joint)", "wilks_rejection", 0.05, 0.007) for n in (N_SMALL, N_LARGE)]
     return rows
 
 
-def verdicts(*families, regular=True, alpha=ALPHA, expect=None):
+def verdicts(*families, regular=True, alpha=ALPHA, expect=None, estimators=None,
+             config_model=MODEL, order=None):  # fmt: skip
+    """compute_verdicts on the families' rows (``order``: a permutation of the rows), with
+    a one-entry config naming ``config_model`` and a manifest whose cells say ``MODEL``."""
     rows = [r + (REPS, 0) for fam in families for r in fam]
     metrics = pd.DataFrame(rows, columns=COLUMNS)
     metrics["n"] = metrics["n"].astype("Int64")
-    params = sorted({r[4] for r in rows})
-    entry = {"model": MODEL, "params": {p: 1.0 for p in params}}
+    if order is not None:
+        metrics = metrics.iloc[order].reset_index(drop=True)
+    params = sorted({r[4] for r in rows} - {"(joint)"})
+    entry = {"model": config_model, "params": {p: 1.0 for p in params}}
     if expect:
         entry["expect"] = expect
+    if estimators:
+        entry["estimators"] = estimators
     config = parse_config(
         {"name": "verdicts", "seed": 1, "replications": REPS, "sample_sizes": [N_SMALL, N_LARGE],
          "models": [entry], "checks": {"alpha": alpha}},
@@ -390,13 +400,79 @@ def test_holm_adjusted_p_equal_to_alpha_rejects():
     assert [r.verdict for r in rows] == [FAIL, PASS, PASS, PASS]
 
 
-def test_each_theta_reads_its_own_trend_rows():
-    """Two θ of one model: the slope of each is its own (a slope taken from the other θ's
-    rows would swap the verdicts)."""
+def test_each_theta_and_estimator_reads_its_own_trend_rows():
+    """Several θ and estimators of one model: the slope of each is its own. The θ in the
+    middle (string order) comes last, so a slope taken from a neighbour's rows would show."""
+    a, b, c = '{"theta":0.5}', '{"theta":1.0}', '{"theta":2.0}'
     out = verdicts(
-        family("p", theta='{"theta":1.0}', trends={"rmse_slope": (-0.5, 0.01)}),
-        family("p", theta='{"theta":2.0}', trends={"rmse_slope": (-1.0, 0.01)}),
-        family("p", theta='{"theta":0.5}', trends={"rmse_slope": (-0.5, 0.01)}),
+        family("p", theta=a, trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", theta=c, trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", theta=b, trends={"rmse_slope": (-0.5, 0.01)}),
     )
     got = out[out.property == "consistent"].set_index("theta").verdict.to_dict()
-    assert got == {'{"theta":1.0}': PASS, '{"theta":2.0}': FAIL, '{"theta":0.5}': PASS}
+    assert got == {a: FAIL, c: FAIL, b: PASS}
+    # "mom" sorts after "mle" and comes first in the table.
+    out = verdicts(
+        family("p", estimator="mom", trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", estimator="mle", trends={"rmse_slope": (-0.5, 0.01)}),
+        estimators=["mle", "mom"],
+    )
+    got = out[out.property == "consistent"].set_index("estimator").verdict.to_dict()
+    assert got == {"mom": FAIL, "mle": PASS}
+
+
+def test_verdicts_do_not_depend_on_the_order_of_the_rows():
+    fams = [
+        family("edge", trends={"rmse_slope": (-0.58, 0.02)}, efficiency=(0.92, 0.02)),
+        family("out", coverage=(0.8, 0.01), bias=(0.03, 0.001)),
+        family("lack_of_fit", trends={"rmse_slope_dof": (1.0, math.nan),
+                                      "rmse_tail_slope": (-0.1, 0.02)}),  # fmt: skip
+    ]
+    base = verdicts(*fams)
+    size = sum(len(f) for f in fams)
+    for seed in range(3):
+        order = np.random.default_rng(seed).permutation(size)
+        shuffled = verdicts(*fams, order=order)
+        key = ["param", "property"]
+        pd.testing.assert_frame_equal(
+            shuffled.sort_values(key).reset_index(drop=True),
+            base.sort_values(key).reset_index(drop=True),
+        )
+
+
+def test_rows_follow_the_table_order_and_joint_rows_have_no_verdicts():
+    out = verdicts(family("z"), family("a"), family("m"))
+    assert list(dict.fromkeys(out.param)) == ["z", "a", "m"]
+    assert "(joint)" not in set(out.param)
+    assert len(out) == 3 * 5
+
+
+def test_edge_tolerance_scales_with_the_band():
+    """A statistic within 1e-9·max(1, |low|, |high|) of an edge cannot be decided by any R."""
+    from simstudy.verdicts import equivalence
+
+    assert equivalence(0.9 + 1e-9, 0.01, 0.9, 1.1, Z, REPS) == (INCONCLUSIVE, None)
+    assert equivalence(10 + 1.5e-8, 0.01, 10.0, 20.0, Z, REPS) == (INCONCLUSIVE, None)
+    verdict, needed = equivalence(10 + 3e-8, 0.01, 10.0, 20.0, Z, REPS)
+    assert verdict == INCONCLUSIVE and needed == needed_reps(0.01, 10 + 3e-8 - 10.0)
+
+
+def needed_reps(se, d):
+    return needed(REPS, se, d)
+
+
+def test_expectations_follow_the_manifest_model_name():
+    """A config entry whose model names itself otherwise in the manifest (plugin models): the
+    expectations of the entry apply to the manifest's name."""
+    out = verdicts(family("x", efficiency=(0.6, 0.02)), config_model="alias",
+                   expect={"mle": {"efficient": "fail"}})  # fmt: skip
+    x = row(out, "x", "efficient")
+    assert (x.verdict, x.expected, bool(x.met)) == (FAIL, "fail", True)
+
+
+def test_all_met():
+    from simstudy.verdicts import all_met
+
+    assert all_met(verdicts(family("x")))
+    assert not all_met(verdicts(family("x", efficiency=(0.6, 0.02))))
+    assert all_met(pd.DataFrame({"met": []}))
