@@ -422,11 +422,11 @@ def test_each_theta_and_estimator_reads_its_own_trend_rows():
 
 
 def test_verdicts_do_not_depend_on_the_order_of_the_rows():
+    lack_of_fit = {"rmse_slope_dof": (1.0, math.nan), "rmse_tail_slope": (-0.1, 0.02)}
     fams = [
         family("edge", trends={"rmse_slope": (-0.58, 0.02)}, efficiency=(0.92, 0.02)),
         family("out", coverage=(0.8, 0.01), bias=(0.03, 0.001)),
-        family("lack_of_fit", trends={"rmse_slope_dof": (1.0, math.nan),
-                                      "rmse_tail_slope": (-0.1, 0.02)}),  # fmt: skip
+        family("lack_of_fit", trends=lack_of_fit),
     ]
     base = verdicts(*fams)
     size = sum(len(f) for f in fams)
