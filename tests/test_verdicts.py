@@ -61,11 +61,12 @@ AT_SMALL_N = {
 }
 
 
-def family(param, *, trends=None, small_rmse=0.1, theta=THETA, estimator=ESTIMATOR, **at_large):
+def family(param, *, trends=None, small_rmse=0.1, theta=THETA, estimator=ESTIMATOR, model=MODEL,
+           **at_large):  # fmt: skip
     """Metric rows of one (model, estimator, θ, param) series; keyword arguments replace
     ``(value, mcse)`` of a metric at the largest n (``None`` removes it), ``trends`` the
     trend rows."""
-    key = (MODEL, estimator, theta)
+    key = (model, estimator, theta)
     rows = [key + (N_SMALL, param, "rmse", small_rmse, 0.002)]
     rows += [key + (N_SMALL, param, m, v, s) for m, (v, s) in AT_SMALL_N.items()]
     metrics = {**PASSING, **at_large}
@@ -93,20 +94,23 @@ def verdicts(*families, regular=True, alpha=ALPHA, expect=None, estimators=None,
     if order is not None:
         metrics = metrics.iloc[order].reset_index(drop=True)
     params = sorted({r[4] for r in rows} - {"(joint)"})
-    entry = {"model": config_model, "params": {p: 1.0 for p in params}}
-    if expect:
-        entry["expect"] = expect
-    if estimators:
-        entry["estimators"] = estimators
+    models = list(dict.fromkeys(r[0] for r in rows))
+    entries, cells = [], []
+    for i, model in enumerate(models):
+        entry = {"model": config_model if model == MODEL else model,
+                 "params": {p: 1.0 for p in params}}  # fmt: skip
+        if expect:
+            entry["expect"] = expect
+        if estimators:
+            entry["estimators"] = estimators
+        entries.append(entry)
+        cells.append({"model": model, "entry": i, "regular": regular, "rate": RATE})
     config = parse_config(
         {"name": "verdicts", "seed": 1, "replications": REPS, "sample_sizes": [N_SMALL, N_LARGE],
-         "models": [entry], "checks": {"alpha": alpha}},
+         "models": entries, "checks": {"alpha": alpha}},
         check_models=False,
     )  # fmt: skip
-    manifest = {
-        "replications": REPS,
-        "cells": [{"model": MODEL, "entry": 0, "regular": regular, "rate": RATE}],
-    }
+    manifest = {"replications": REPS, "cells": cells}
     return compute_verdicts(metrics, manifest, config)
 
 
@@ -144,6 +148,7 @@ def test_consistent_inside_edge_outside():
     )
     assert row(out, "inside", "consistent").verdict == PASS
     assert_inconclusive(row(out, "edge", "consistent"), 0.02, -0.58 - (RATE - RATE_MARGIN))
+    assert f"-0.580 ± {Z * 0.02:.3f} vs rate -0.5" in row(out, "edge", "consistent").detail
     assert row(out, "outside", "consistent").verdict == FAIL
     assert row(out, "above", "consistent").verdict == FAIL
     edge = row(out, "edge", "consistent")
@@ -476,3 +481,36 @@ def test_all_met():
     assert all_met(verdicts(family("x")))
     assert not all_met(verdicts(family("x", efficiency=(0.6, 0.02))))
     assert all_met(pd.DataFrame({"met": []}))
+
+
+def test_edge_tolerance_boundaries():
+    """The tolerance is 1e-9·max(1, |low|, |high|), inclusive: 1e-9 on a band inside [-1, 1],
+    1.1e-9 on [0.9, 1.1]."""
+    from simstudy.verdicts import equivalence
+
+    assert equivalence(1e-9, 0.01, 0.0, 1.0, Z, REPS) == (INCONCLUSIVE, None)  # d = 1e-9 exactly
+    verdict, needed = equivalence(0.1 - 5e-10, 0.01, -0.1, 0.1, Z, REPS)  # 5e-10 < 1e-9
+    assert (verdict, needed) == (INCONCLUSIVE, None)
+    verdict, needed = equivalence(0.9 + 1.5e-9, 0.01, 0.9, 1.1, Z, REPS)  # 1.5e-9 > 1.1e-9
+    assert verdict == INCONCLUSIVE and needed == needed_reps(0.01, 0.9 + 1.5e-9 - 0.9)
+
+
+def test_rmse_rule_reads_the_largest_of_three_sizes():
+    """n = 100, 300, 1000: the RMSE is smallest at 300 and rises at 1000: FAIL (reading the
+    middle size instead of the last would pass it)."""
+    rows = family("p", small_rmse=0.1, rmse=(0.05, 0.001))
+    rows.append((MODEL, ESTIMATOR, THETA, 300, "p", "rmse", 0.03, 0.0005))
+    out = verdicts(rows)
+    assert row(out, "p", "consistent").verdict == FAIL
+    assert "RMSE at n=1000 (0.05) is not the smallest (0.03)" in row(out, "p", "consistent").detail
+
+
+def test_each_model_reads_its_own_trend_rows():
+    """Two models in one study ("toy" sorts after "alpha", "zeta" after "toy")."""
+    out = verdicts(
+        family("p", model="zeta", trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", model="alpha", trends={"rmse_slope": (-1.0, 0.01)}),
+        family("p", trends={"rmse_slope": (-0.5, 0.01)}),
+    )
+    got = out[out.property == "consistent"].set_index("model").verdict.to_dict()
+    assert got == {"zeta": FAIL, "alpha": FAIL, MODEL: PASS}
