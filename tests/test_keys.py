@@ -10,7 +10,9 @@ random grids. No fit runs (plans only).
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 
 import pytest
 
@@ -185,3 +187,50 @@ def _product(values):
     for v in values:
         out *= v
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# The key formats and the plan's totals
+
+
+def _sha256_json(payload):
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_keys_are_sha256_of_their_inputs():
+    """DESIGN.md "Store": data key = SHA-256 of the JSON of (seed, model, θ, n, RNG scheme
+    [, design]); result key = its first 24 hex digits of SHA-256(data key, estimator, version)."""
+    from simstudy.plan import RNG_SCHEME
+
+    cell = only_cell(BASE)
+    assert cell.data_key == _sha256_json({"seed": 7, "model": "gamma", "n": 10,
+                                          "theta": '{"shape":2.0,"rate":1.5}', "rng": RNG_SCHEME})
+    (est,) = cell.estimators
+    expected = _sha256_json({"data": cell.data_key, "estimator": "mle", "version": est.version})
+    assert est.result_key == expected[:24] and len(est.result_key) == 24
+
+
+def test_design_key_adds_exact_parameters_only_when_the_description_rounds():
+    from simstudy.models._design import Covariate, Design
+    from simstudy.plan import design_key
+
+    assert design_key(None) == ""
+    printed = Design(True, (Covariate("normal", 0.0, 1.0), Covariate("bernoulli", 0.4, 0.0)))
+    assert design_key(printed) == printed.describe()  # keys of such designs are unchanged
+    rounded = Design(True, (Covariate("normal", 0.0, 1.0000001),))
+    assert design_key(rounded) == rounded.describe() + " exact [0.0, 1.0000001]"
+
+
+def test_plan_totals_and_frozen_plan():
+    import dataclasses
+
+    plan = make_plan(parse_config({**BASE, "sample_sizes": [10, 25],
+                                   "models": [{**BASE["models"][0], "estimators": ["mle", "mom"]}]}))
+    assert plan.replications == 10
+    assert plan.total_samples == (10 + 25) * 10
+    assert plan.total_fits == 2 * 2 * 10
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.replications = 20
+    with pytest.raises(TypeError):
+        make_plan(parse_config(BASE), None)  # base_dir and the rest are keyword-only
