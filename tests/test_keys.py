@@ -220,6 +220,8 @@ def test_design_key_adds_exact_parameters_only_when_the_description_rounds():
     assert design_key(printed) == printed.describe()  # keys of such designs are unchanged
     rounded = Design(True, (Covariate("normal", 0.0, 1.0000001),))
     assert design_key(rounded) == rounded.describe() + " exact [0.0, 1.0000001]"
+    rounded_up = Design(True, (Covariate("normal", 0.0, 0.99999999),))  # printed as 1
+    assert design_key(rounded_up) == rounded_up.describe() + " exact [0.0, 0.99999999]"
 
 
 def test_plan_totals_and_frozen_plan():
@@ -232,5 +234,22 @@ def test_plan_totals_and_frozen_plan():
     assert plan.total_fits == 2 * 2 * 10
     with pytest.raises(dataclasses.FrozenInstanceError):
         plan.replications = 20
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.cells[0].n = 11
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        plan.cells[0].estimators[0].result_key = "x"
+    assert make_plan(parse_config(BASE), replications=50).replications == 50
     with pytest.raises(TypeError):
         make_plan(parse_config(BASE), None)  # base_dir and the rest are keyword-only
+
+
+def test_estimator_errors_name_the_study_file_and_entry():
+    from simstudy.errors import PluginError
+
+    config = parse_config(study(entry={"estimators": ["mle", {"plugin": "no_such_module:fit"}]}))
+    with pytest.raises(PluginError) as info:
+        make_plan(config, source="study.yaml")
+    assert str(info.value).startswith("study.yaml: models[0].estimators[1]: ")
+    with pytest.raises(PluginError) as info:
+        make_plan(config)
+    assert str(info.value).startswith("models[0].estimators[1]: ")
