@@ -114,6 +114,13 @@ def test_a_corrupt_or_unsigned_block_is_refused(tmp_path):
     pq.write_table(tampered, path)
     with pytest.raises(CorruptBlock, match="checksum mismatch"):
         store.read_block(path)
+    # A stored checksum above or below the true one: both refused (not an order comparison).
+    other = block(0, 20, offset=2.0)
+    for data, signed in ((block(0, 20), other), (other, block(0, 20))):
+        pq.write_table(data.replace_schema_metadata(
+            {CHECKSUM_KEY: table_checksum(signed).encode()}), path)  # fmt: skip
+        with pytest.raises(CorruptBlock, match="checksum mismatch"):
+            store.read_block(path)
     pq.write_table(block(0, 20), path)  # no checksum at all
     with pytest.raises(CorruptBlock, match="checksum mismatch"):
         store.read_block(path)
@@ -148,6 +155,11 @@ def test_missing_ranges_trust_own_blocks_and_verify_the_others(tmp_path):
     with pytest.warns(UserWarning, match="will be recomputed"):
         assert rerun.missing_ranges(KEY, 80) == [(20, 80)]
     assert [p.name for p, _ in rerun.corrupt] == ["reps-000000040-000000060.parquet"]
+    # A block it wrote that is gone is not "unchanged".
+    gone = store.write_block(KEY, 60, 80, block(60, 80))
+    gone.unlink()
+    assert not store._unchanged_since_written(gone)
+    assert not store._unchanged_since_written(tmp_path / "store" / KEY / "never-written.parquet")
     # The writing Store trusts its block only while the file is unchanged (size, mtime).
     assert store._unchanged_since_written(tmp_path / "store" / KEY / "reps-000000000-000000020.parquet")
     with pytest.warns(UserWarning):
@@ -194,6 +206,11 @@ def _dead_pid() -> int:
     proc = subprocess.Popen([sys.executable, "-c", "pass"])
     proc.wait()
     return proc.pid
+
+
+def test_lock_creates_missing_folders(tmp_path):
+    with StudyLock(tmp_path / "results" / "study"):
+        assert (tmp_path / "results" / "study" / ".lock").is_file()
 
 
 def test_lock_acquire_release_and_refusals(tmp_path):
