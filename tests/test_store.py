@@ -197,6 +197,8 @@ def test_manifest_round_trip_and_unreadable_manifest(tmp_path):
     assert store.read_manifest() == {}
     store.write_manifest({"replications": 5, "cells": []})
     assert store.read_manifest() == {"replications": 5, "cells": []}
+    # Indented JSON (diff-friendly), keys in the order given, a final newline.
+    assert store.manifest_path.read_text() == '{\n  "replications": 5,\n  "cells": []\n}\n'
     store.manifest_path.write_text("{not json")
     with pytest.raises(StoreError, match="unreadable manifest"):
         store.read_manifest()
@@ -225,9 +227,25 @@ def test_lock_acquire_release_and_refusals(tmp_path):
     (tmp_path / ".lock").write_text(json.dumps({"pid": 1, "host": "elsewhere", "started": 0}))
     with pytest.raises(StoreError, match="elsewhere"):
         StudyLock(tmp_path).acquire()
-    # Release leaves a lock it does not hold.
-    StudyLock(tmp_path).release()
-    assert (tmp_path / ".lock").exists()
+    # Release leaves a lock it does not hold: another host, or another process of this host,
+    # or this PID on another host.
+    for holder in ({"pid": 1, "host": "elsewhere"}, {"pid": 1, "host": socket.gethostname()},
+                   {"pid": os.getpid(), "host": "~~~"}):  # fmt: skip
+        (tmp_path / ".lock").write_text(json.dumps({**holder, "started": 0}))
+        StudyLock(tmp_path).release()
+        assert (tmp_path / ".lock").exists(), holder
+
+
+def test_a_lock_whose_process_cannot_be_signalled_is_live(tmp_path, monkeypatch):
+    """os.kill(pid, 0) raising PermissionError: the process exists (another user's)."""
+    (tmp_path / ".lock").write_text(json.dumps({"pid": 12345, "host": socket.gethostname()}))
+
+    def denied(pid, sig):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "kill", denied)
+    with pytest.raises(StoreError, match="being written by another simstudy run"):
+        StudyLock(tmp_path).acquire()
 
 
 @pytest.mark.parametrize("content", [
