@@ -262,3 +262,44 @@ def test_stale_lock_is_taken_over(tmp_path, content):
         assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
         assert lock.took_over is not None
     assert not (tmp_path / ".lock").exists()
+
+
+def test_durable_writes_fsync_and_block_writes_do_not(tmp_path, monkeypatch):
+    """Study files (manifest, configs) survive an operating-system crash; blocks carry their
+    checksum instead (a lost block is recomputed), so they skip the 4 ms fsync."""
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    store = Store(tmp_path)
+    store.write_manifest({"replications": 1})
+    assert len(synced) == 1
+    store.write_block(KEY, 0, 5, block(0, 5))
+    atomic_write_bytes(tmp_path / "x.bin", b"x", durable=False)
+    assert len(synced) == 1
+    atomic_write_bytes(tmp_path / "y.bin", b"y")  # durable by default
+    assert len(synced) == 2
+
+
+def test_a_grown_block_is_verified_again(tmp_path):
+    store = Store(tmp_path)
+    path = store.write_block(KEY, 0, 20, block(0, 20))
+    with open(path, "ab") as handle:
+        handle.write(b"appended")  # larger and later than what the Store wrote
+    with pytest.warns(UserWarning, match="will be recomputed"):
+        assert store.missing_ranges(KEY, 20) == [(0, 20)]
+
+
+def test_corrupt_block_warning_points_at_the_caller(tmp_path):
+    store = Store(tmp_path)
+    (tmp_path / "store" / KEY).mkdir(parents=True)
+    (tmp_path / "store" / KEY / "reps-000000000-000000020.parquet").write_bytes(b"garbage")
+    with pytest.warns(UserWarning) as caught:
+        store.missing_ranges(KEY, 20)
+    assert caught[0].filename == __file__
+
+
+def test_replicates_from_rep_one_are_incomplete(tmp_path):
+    store = Store(tmp_path)
+    store.write_block(KEY, 1, 40, block(1, 40))
+    assert store.read_replicates(KEY, 40) is None
+    assert store.missing_ranges(KEY, 40) == [(0, 1)]
