@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -218,15 +219,21 @@ def test_lock_creates_missing_folders(tmp_path):
 def test_lock_acquire_release_and_refusals(tmp_path):
     lock = StudyLock(tmp_path).acquire()
     held = json.loads((tmp_path / ".lock").read_text())
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (tmp_path / ".lock").stat().st_mode & 0o777 == 0o644 & ~umask
     assert held["pid"] == os.getpid() and held["host"] == socket.gethostname()
     with pytest.raises(StoreError, match="being written by another simstudy run"):
         StudyLock(tmp_path).acquire()  # this process is alive
     lock.release()
     assert not (tmp_path / ".lock").exists()
-    # A lock of another host cannot be checked: refused.
-    (tmp_path / ".lock").write_text(json.dumps({"pid": 1, "host": "elsewhere", "started": 0}))
-    with pytest.raises(StoreError, match="elsewhere"):
-        StudyLock(tmp_path).acquire()
+    # A lock of another host cannot be checked: refused, even with a PID that is gone here
+    # (host names that sort before and after this one).
+    for host in ("elsewhere", "!first", "~last"):
+        held = {"pid": _dead_pid(), "host": host, "started": 0}
+        (tmp_path / ".lock").write_text(json.dumps(held))
+        with pytest.raises(StoreError, match=re.escape(host)):
+            StudyLock(tmp_path).acquire()
     # Release leaves a lock it does not hold: another host, or another process of this host,
     # or this PID on another host.
     for holder in ({"pid": 1, "host": "elsewhere"}, {"pid": 1, "host": socket.gethostname()},
