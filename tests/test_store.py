@@ -310,3 +310,34 @@ def test_replicates_from_rep_one_are_incomplete(tmp_path):
     store.write_block(KEY, 1, 40, block(1, 40))
     assert store.read_replicates(KEY, 40) is None
     assert store.missing_ranges(KEY, 40) == [(0, 1)]
+
+
+def test_lock_released_between_the_check_and_the_takeover(tmp_path, monkeypatch):
+    """The holder releases right after our O_EXCL open failed: its lock is gone when we take it
+    over, which must not raise (and the second attempt gets the lock)."""
+    real_open = os.open
+    attempts = []
+
+    def racing_open(path, flags, mode=0o777):
+        attempts.append(path)
+        if len(attempts) == 1:
+            raise FileExistsError(path)
+        return real_open(path, flags, mode)
+
+    monkeypatch.setattr(os, "open", racing_open)
+    with StudyLock(tmp_path):
+        assert json.loads((tmp_path / ".lock").read_text())["pid"] == os.getpid()
+    assert len(attempts) == 2
+
+
+def test_a_lock_that_keeps_reappearing_is_refused_after_one_takeover(tmp_path, monkeypatch):
+    attempts = []
+
+    def always_taken(path, flags, mode=0o777):
+        attempts.append(path)
+        raise FileExistsError(path)
+
+    monkeypatch.setattr(os, "open", always_taken)
+    with pytest.raises(StoreError, match="could not take the lock"):
+        StudyLock(tmp_path).acquire()
+    assert len(attempts) == 2
