@@ -341,3 +341,8 @@ def test_a_lock_that_keeps_reappearing_is_refused_after_one_takeover(tmp_path, m
     with pytest.raises(StoreError, match="could not take the lock"):
         StudyLock(tmp_path).acquire()
     assert len(attempts) == 2
+
+
+def test_durable_is_keyword_only(tmp_path):
+    with pytest.raises(TypeError):
+        atomic_write_bytes(tmp_path / "x.bin", b"x", False)
