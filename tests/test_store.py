@@ -236,8 +236,10 @@ def test_lock_acquire_release_and_refusals(tmp_path):
             StudyLock(tmp_path).acquire()
     # Release leaves a lock it does not hold: another host, or another process of this host,
     # or this PID on another host.
-    for holder in ({"pid": 1, "host": "elsewhere"}, {"pid": 1, "host": socket.gethostname()},
-                   {"pid": os.getpid(), "host": "~~~"}):  # fmt: skip
+    me, here = os.getpid(), socket.gethostname()
+    for holder in ({"pid": 1, "host": "elsewhere"}, {"pid": me - 1, "host": here},
+                   {"pid": me + 1, "host": here}, {"pid": me, "host": "~~~"},
+                   {"pid": me, "host": "!!!"}):  # fmt: skip
         (tmp_path / ".lock").write_text(json.dumps({**holder, "started": 0}))
         StudyLock(tmp_path).release()
         assert (tmp_path / ".lock").exists(), holder
