@@ -114,6 +114,20 @@ def data_key(seed: int, model: str, theta_json_text: str, n: int, design: str = 
     return _digest(payload)
 
 
+def design_key(design) -> str:
+    """The design's part of a data key: its description, plus the exact covariate parameters
+    where the description rounds them (it prints 6 significant digits), so that designs
+    drawing different covariates never share a key while the keys of the others stay as
+    they were."""
+    if not design:
+        return ""
+    text = design.describe()
+    exact = [v for c in getattr(design, "covariates", ()) for v in (c.a, c.b)]
+    if any(float(f"{v:g}") != v for v in exact):
+        text += " exact " + json.dumps(exact)
+    return text
+
+
 def result_key(data_key_hex: str, estimator: str, version: str) -> str:
     return _digest({"data": data_key_hex, "estimator": estimator, "version": version})[:24]
 
@@ -139,8 +153,7 @@ def make_plan(
         for theta in entry.grid(model.param_names):
             tj = theta_json(model, theta)
             for n in config.sample_sizes:
-                dk = data_key(config.seed, model.name, tj, n,
-                              model.design.describe() if model.design else "")  # fmt: skip
+                dk = data_key(config.seed, model.name, tj, n, design_key(model.design))
                 plans = tuple(
                     EstimatorPlan(
                         label=label,

@@ -311,3 +311,8 @@ def test_plan_has_one_cell_per_grid_point_and_sample_size(tmp_path):
     assert len(plan.cells) == (1 + 6) * 2
     gamma = [(c.theta["shape"], c.theta["rate"], c.n) for c in plan.cells if c.entry == 1]
     assert gamma == list(itertools.product([0.5, 2.0], [1.0, 1.5, 3.0], [5, 10]))
+    # Each cell draws its own samples and stores its own fits: keys differ pairwise.
+    assert len({c.data_key for c in plan.cells}) == len(plan.cells)
+    assert len({c.key1 for c in plan.cells}) == len(plan.cells)
+    result_keys = [e.result_key for c in plan.cells for e in c.estimators]
+    assert len(result_keys) == 2 * 1 + 12 * 2 and len(set(result_keys)) == len(result_keys)

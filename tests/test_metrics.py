@@ -613,12 +613,67 @@ def test_verdict_rows_have_design_columns(tiny):
     assert {"verdicts.json", "verdicts.csv"} <= files
     stored = json.loads((tiny.root / "verdicts.json").read_text())
     assert len(stored["verdicts"]) == len(verdicts)
-    # Undecided equivalence verdicts say how many replications would decide them.
+    # Undecided equivalence verdicts say how many replications would decide them. R = 200 is
+    # too few to decide many of them, so this loop cannot run zero times.
     undecided = verdicts[(verdicts.verdict == INCONCLUSIVE)
                          & (verdicts.property != "asymptotically_normal")]  # fmt: skip
+    assert len(undecided) >= 5
     for _, row in undecided.iterrows():
         needed = row["replications_needed"]
         assert needed is None or pd.isna(needed) or needed > REPS, row.to_dict()
+
+
+def _by_hand(stat, se, low, high):
+    """The equivalence rule by hand: z_{1-α} from scipy, CI inside / wholly outside the band."""
+    z = stats.norm.ppf(1 - 0.01)
+    lo, hi = stat - z * se, stat + z * se
+    if low <= lo and hi <= high:
+        return PASS, None
+    if hi < low or lo > high:
+        return FAIL, None
+    d = min(abs(stat - low), abs(stat - high))
+    if d < 1e-9:  # on an edge (e.g. coverage 187/200 against 0.935): no R decides
+        return INCONCLUSIVE, None
+    return INCONCLUSIVE, math.ceil(REPS * (z * se / d) ** 2)
+
+
+def test_tiny_study_interval_verdicts_follow_from_its_metrics(tiny):
+    """Every bias, efficiency and coverage verdict of the tiny study, decided by hand from its
+    metrics table at the largest n with the default margins (README: bias/EmpSE ±0.1,
+    efficiency 1 ± 0.1, coverage 0.95 ± 0.015, α = 0.01)."""
+    table, verdicts = tiny.metrics, tiny.verdicts
+    n = max(SIZES)
+    checked, counts = 0, {PASS: 0, FAIL: 0, INCONCLUSIVE: 0}
+    for (model, est, theta, param), fam in verdicts.groupby(["model", "estimator", "theta", "param"]):
+        def metric(name, model=model, est=est, theta=theta, param=param):
+            hit = table[(table.model == model) & (table.estimator == est) & (table.theta == theta)
+                        & (table.n == n) & (table.param == param) & (table.metric == name)]  # fmt: skip
+            assert len(hit) == 1
+            return float(hit.value.iloc[0]), float(hit.mcse.iloc[0])
+
+        (bias, bias_se), (emp, _) = metric("bias"), metric("empse")
+        eff, eff_se = metric("efficiency")
+        cov, cov_se = metric("coverage")
+        expected = {
+            "asymptotically_unbiased": _by_hand(bias / emp, bias_se / emp, -0.1, 0.1),
+            "efficient": _by_hand(eff, eff_se, 0.9, 1.1),
+            "wald_coverage": _by_hand(cov, cov_se, 0.95 - 0.015, 0.95 + 0.015),
+        }
+        for prop, (verdict, needed) in expected.items():
+            row = fam[fam.property == prop].iloc[0]
+            assert row.verdict == verdict, (model, est, param, prop, row.to_dict())
+            if verdict == INCONCLUSIVE:
+                got = row.replications_needed
+                assert (pd.isna(got) if needed is None else int(got) == needed), (row.to_dict(), needed)
+            counts[verdict] += 1
+            checked += 1
+    assert checked == 3 * (2 * 2 * 2 + 1 + 1)
+    # R = 200 decides some (the inefficient estimators FAIL) and leaves the others undecided.
+    assert counts[FAIL] > 0 and counts[INCONCLUSIVE] > 0, counts
+    # The gamma method of moments (efficiency about 0.6) is decided inefficient.
+    mom = verdicts[(verdicts.model == "gamma") & (verdicts.estimator == "mom")
+                   & (verdicts.property == "efficient")]  # fmt: skip
+    assert set(mom.verdict) == {FAIL}
 
 
 def test_study_with_a_known_parameter_estimator_survives_metrics(tmp_path, monkeypatch):
@@ -647,3 +702,65 @@ def test_study_with_a_known_parameter_estimator_survives_metrics(tmp_path, monke
     # Undefined statistics are INCONCLUSIVE, never PASS.
     undefined = sigma2[sigma2.property.isin(["consistent", "asymptotically_unbiased", "efficient"])]
     assert (undefined.verdict == INCONCLUSIVE).all(), undefined[["property", "verdict"]]
+
+
+# --------------------------------------------------------------------------------------------
+# Trend rows on RMSEs given as numbers
+
+
+def _rmse_frame(ns, values, mcses):
+    from simstudy.metrics.summarise import COLUMNS
+
+    rows = [("m", "mle", '{"t":1.0}', n, "t", "rmse", v, s, 100, 0)
+            for n, v, s in zip(ns, values, mcses)]  # fmt: skip
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _trend(frame, metric):
+    from simstudy.metrics.summarise import _trends
+
+    out = _trends(frame)
+    hit = out[out.metric == metric]
+    assert len(hit) == 1 and pd.isna(hit.n.iloc[0])
+    return float(hit.value.iloc[0]), float(hit.mcse.iloc[0])
+
+
+def test_rmse_tail_slope_and_its_delta_method_se():
+    """Slope between the two largest n: log(r2/r1)/log(n2/n1); its SE by the delta method on
+    log r (Var(log r) ≈ (MCSE/r)², the two cells independent):
+    sqrt((s1/r1)² + (s2/r2)²)/log(n2/n1)."""
+    ns, r, s = [100, 1000, 4000], [0.2, 0.06, 0.035], [0.004, 0.0012, 0.0005]
+    slope, se = _trend(_rmse_frame(ns, r, s), "rmse_tail_slope")
+    span = math.log(4000 / 1000)
+    assert slope == pytest.approx(math.log(0.035 / 0.06) / span, rel=1e-12)
+    assert slope < 0  # a falling RMSE has a negative slope
+    assert se == pytest.approx(math.sqrt((0.0012 / 0.06) ** 2 + (0.0005 / 0.035) ** 2) / span,
+                               rel=1e-12)  # fmt: skip
+    # Exactly n^-1/2 between the last two sizes: slope -0.5; a rising RMSE: positive.
+    assert _trend(_rmse_frame(ns, [0.3, 0.1, 0.05], s), "rmse_tail_slope")[0] == pytest.approx(-0.5)
+    rising, _ = _trend(_rmse_frame(ns, [0.3, 0.1, 0.2], s), "rmse_tail_slope")
+    assert rising == pytest.approx(math.log(2) / span, rel=1e-12)
+
+
+def test_rmse_tail_slope_uses_the_two_largest_n_in_any_row_order():
+    ns, r, s = [4000, 100, 1000], [0.035, 0.2, 0.06], [0.0005, 0.004, 0.0012]
+    slope, _ = _trend(_rmse_frame(ns, r, s), "rmse_tail_slope")
+    assert slope == pytest.approx(math.log(0.035 / 0.06) / math.log(4), rel=1e-12)
+
+
+def test_rmse_slope_rows_from_numbers():
+    """rmse_slope = the weighted log-log slope over the upper grid (here the last 3 of 4 sizes:
+    fewer than 6 sizes use the last three); rmse_slope_dof is inf when the points fit."""
+    ns = [10, 100, 1000, 10000]
+    r = [1.0 * n**-0.5 for n in ns]
+    s = [0.01 * v for v in r]
+    slope, se = _trend(_rmse_frame(ns, r, s), "rmse_slope")
+    assert slope == pytest.approx(-0.5, abs=1e-12)
+    x = np.log(ns[1:])
+    assert se == pytest.approx(1 / math.sqrt(np.sum((x - x.mean()) ** 2) / 0.01**2), rel=1e-9)
+    assert _trend(_rmse_frame(ns, r, s), "rmse_slope_dof")[0] == math.inf
+    # A zero RMSE has no log: no tail slope row (and no exception).
+    from simstudy.metrics.summarise import _trends
+
+    out = _trends(_rmse_frame([10, 100, 1000], [0.3, 0.1, 0.0], [0.01, 0.01, 0.0]))
+    assert "rmse_tail_slope" not in set(out.metric)

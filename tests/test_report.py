@@ -456,6 +456,42 @@ def test_value_mcse_rounding_rule(value, mcse, text):
     assert tables.format_estimate(value, mcse) == text
 
 
+# The PDG rule at each of its boundaries, around several powers of ten: three leading digits
+# 100-354 keep two significant digits, 355-949 one, 950-999 round up to two digits of the next
+# decade; the value is rounded to the MCSE's decimal place (expected strings by hand).
+@pytest.mark.parametrize("value, mcse, text", [
+    (1.23456, 0.00354, "1.2346 (0.0035)"),   # 354 -> two digits
+    (1.23456, 0.00355, "1.235 (0.004)"),     # 355 -> one digit
+    (1.23456, 0.00949, "1.235 (0.009)"),     # 949 -> one digit
+    (1.23456, 0.0095, "1.235 (0.010)"),      # 950 -> 0.010, two digits, same place as 0.01
+    (1.23456, 0.00100, "1.2346 (0.0010)"),   # 100 -> two digits (exact power of ten)
+    (1.23456, 0.0035449, "1.2346 (0.0035)"),  # 354.49 rounds to 354
+    (1.23456, 0.003545, "1.235 (0.004)"),    # 354.5 rounds half up to 355
+    (1.23456, 0.0094949, "1.235 (0.009)"),   # 949.49 rounds to 949 (not via 949.5 to 950)
+    (0.5, 0.354, "0.50 (0.35)"),
+    (0.5, 0.355, "0.5 (0.4)"),
+    (0.5, 0.949, "0.5 (0.9)"),
+    (0.5, 0.95, "0.5 (1.0)"),
+    (0.5, 0.1, "0.50 (0.10)"),
+    (123.456, 35.4, "123 (35)"),
+    (123.456, 35.5, "120 (40)"),
+    (123.456, 94.9, "120 (90)"),
+    (123.456, 95.0, "120 (100)"),
+    (-2.71828, 0.0000354, "-2.718280 (0.000035)"),
+    (-2.71828, 0.0000355, "-2.71828 (0.00004)"),
+])  # fmt: skip
+def test_rounding_rule_at_its_boundaries(value, mcse, text):
+    assert tables.format_estimate(value, mcse) == text
+
+
+@pytest.mark.parametrize("mcse, decimals", [
+    (0.00354, 4), (0.00355, 3), (0.00949, 3), (0.0095, 3), (0.001, 4), (0.00099, 4),
+    (0.354, 2), (0.355, 1), (0.95, 1), (1.0, 1), (35.4, 0), (35.5, -1), (95.0, -1), (354.0, -1),
+])  # fmt: skip
+def test_mcse_decimal_place(mcse, decimals):
+    assert tables.mcse_decimals(mcse) == decimals
+
+
 def test_siunitx_compact_uncertainty():
     assert tables.siunitx_estimate(0.224545, 0.018148) == "0.225(18)"
     assert tables.siunitx_estimate(1234.5, 56.0) == "1230(60)"
@@ -648,6 +684,7 @@ def test_report_after_a_margin_edit_recomputes_verdicts_from_the_stored_metrics(
         (root / "study.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
 
     stored_metrics = (root / "metrics.parquet").read_bytes()
+    stored = pd.read_parquet(root / "metrics.parquet")
     calls = []
     real = simstudy.metrics.compute_metrics
     monkeypatch.setattr(simstudy.metrics, "compute_metrics", lambda *a, **k: calls.append(1) or real(*a, **k))
@@ -656,10 +693,31 @@ def test_report_after_a_margin_edit_recomputes_verdicts_from_the_stored_metrics(
     assert calls == [] and (root / "metrics.parquet").read_bytes() == stored_metrics
     reloaded = simstudy.load(root)
     assert reloaded.analysis_is_current()
-    expected = compute_verdicts(reloaded.metrics, reloaded.manifest, reloaded.config)
-    pd.testing.assert_frame_equal(reloaded.verdicts, expected, check_dtype=False)
-    efficient = expected[(expected["property"] == "efficient") & (expected["estimator"] == "mom")]
+    got = reloaded.verdicts
+    # Decided by hand from the stored metrics at the largest n: efficiency ± z_{0.95}·MCSE
+    # (α = 0.05 now, z from scipy) against 1 ± 0.5; coverage against LEVEL ± 0.015.
+    from scipy import stats
+
+    z = stats.norm.ppf(1 - 0.05)
+    n = max(SIZES)
+
+    def by_hand(stat, se, low, high):
+        lo, hi = stat - z * se, stat + z * se
+        return "PASS" if low <= lo and hi <= high else "FAIL" if hi < low or lo > high else "INCONCLUSIVE"
+
+    checked = 0
+    for _, row in got[got["property"].isin(["efficient", "wald_coverage"])].iterrows():
+        metric = "efficiency" if row["property"] == "efficient" else "coverage"
+        value, mcse = metric_value(stored, row["model"], row["estimator"], row["param"], n, metric)
+        band = (0.5, 1.5) if metric == "efficiency" else (LEVEL - 0.015, LEVEL + 0.015)
+        assert row["verdict"] == by_hand(value, mcse, *band), row.to_dict()
+        checked += 1
+    assert checked == 2 * (1 + 1 + 2 + 2)  # exponential: 2 estimators x 1 param; gamma: 2 x 2
+    efficient = got[(got["property"] == "efficient") & (got["estimator"] == "mom")]
     assert (efficient["margin"] == 0.5).all() and not efficient.empty
+    # What the report stores is what compute_verdicts decides from the same metrics.
+    recomputed = compute_verdicts(reloaded.metrics, reloaded.manifest, reloaded.config)
+    pd.testing.assert_frame_equal(got, recomputed, check_dtype=False)
     before = study.verdicts
     was = before[(before["property"] == "efficient") & (before["estimator"] == "mom")]
     # the method of moments (efficiency about 0.6) fails within ±0.1 and passes within ±0.5

@@ -298,8 +298,9 @@ def _exponential_word(layer, magnitude):
     ],
 )
 def test_ziggurat_tables_equal_numpys(name, word, k_table, w_table, method_name, fast_word):
-    """K: magnitude K-1 returns at once (one word), K does not. W: magnitude 1 returns W (via a
-    wedge test accepted by a zero uniform where K = 0). F is covered by the identity checks."""
+    """Against compiled NumPy: K: magnitude K-1 returns at once (one word), K does not. W:
+    magnitude 1 returns W (via a wedge test accepted by a zero uniform where K = 0). F (and
+    every table again) is checked entry by entry by the recurrence test below."""
     scripted = _ScriptedBitGenerator()
     method = getattr(np.random.Generator(scripted), method_name)
     rest = [0, _HALF, _HALF, fast_word]  # wedge uniform 0, tail uniforms, a fast word
@@ -312,6 +313,65 @@ def test_ziggurat_tables_equal_numpys(name, word, k_table, w_table, method_name,
             assert used == 1 and value == (k - 1) * w_table[layer], (name, layer)
         value, used = scripted.draw(method, [word(layer, k)] + rest)
         assert used > 1, (name, layer)
+
+
+#: simstudy's copy of each table of NumPy's ziggurat_constants.h.
+ZIGGURAT_TABLES = {
+    "ki": "_KI_NOR", "wi": "_WI_NOR", "fi": "_FI_NOR",
+    "ke": "_KE_EXP", "we": "_WE_EXP", "fe": "_FE_EXP",
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def ziggurat_recurrence():
+    pytest.importorskip("mpmath")
+    import ziggurat_tables
+
+    return ziggurat_tables.recurrence()
+
+
+@pytest.mark.parametrize("name", sorted(ZIGGURAT_TABLES))
+def test_ziggurat_table_entry_by_entry_against_the_recurrence(name, ziggurat_recurrence):
+    """Every entry of every table (K, W and F, normal and exponential) is NumPy's bit for bit:
+    Marsaglia & Tsang's recurrence, recomputed here in 50-digit arithmetic, moved by the
+    per-entry offset that NumPy's header has from it (tests/ziggurat_tables.py says why the
+    offsets exist and how they were read). W and F of the exponential need no offset."""
+    import ziggurat_tables
+
+    table = getattr(rng, ZIGGURAT_TABLES[name])
+    rec = ziggurat_recurrence[name]
+    offsets = ziggurat_tables.pinned_offsets()[name]
+    assert table.shape == rec.shape == (256,) and len(offsets) == 256
+    assert table.dtype == (np.uint64 if name.startswith("k") else np.float64)
+    # The pinned values are the recurrence's up to rounding: a few ulps (counts for K), at
+    # most 160 where the normal recurrence is ill-conditioned (layers next to the mode).
+    assert max(abs(o) for o in offsets) <= (0 if name in ("we", "fe") else 160)
+    if name.startswith("k"):
+        got = [int(v) for v in table]
+        expected = [int(v) + o for v, o in zip(rec, offsets)]
+    else:
+        got = table.view(np.int64).tolist()
+        expected = [int(ziggurat_tables.shift(v, o)) for v, o in zip(rec, offsets)]
+    wrong = [i for i, (g, e) in enumerate(zip(got, expected)) if g != e]
+    assert not wrong, f"{name}: entries {wrong[:10]} differ from NumPy's"
+
+
+def test_ziggurat_constants_are_numpys():
+    """The tail starts and 1/r as NumPy prints them (ziggurat_constants.h), to the double."""
+    import ziggurat_tables
+
+    assert rng._NOR_R == float(ziggurat_tables.NOR_R)
+    assert rng._EXP_R == float(ziggurat_tables.EXP_R)
+    assert rng._NOR_INV_R == float("0.27366123732975827203338247596")
+    assert rng._NOR_INV_R == pytest.approx(1 / rng._NOR_R, rel=2**-52)
+
+
+def test_ziggurat_offset_coding_round_trips():
+    import ziggurat_tables
+
+    values = [0, 0, 0, 5, -30, 1, 1, 0]
+    assert ziggurat_tables.encode(values) == "0*3 5 -30 1*2 0"
+    assert ziggurat_tables.decode(ziggurat_tables.encode(values)) == values
 
 
 # --- the oracle against scipy.stats ----------------------------------------------------------

@@ -63,7 +63,10 @@ def mcse_decimals(mcse: float) -> int | None:
     if not (isinstance(mcse, (int, float)) and math.isfinite(mcse) and mcse > 0):
         return None
     exponent = math.floor(math.log10(mcse))
-    leading = float(_round(mcse / 10.0 ** (exponent - 2), 1))  # three leading digits, 100-999.9
+    # The three leading digits, rounded once (half up) to an integer 100-1000, scaled in
+    # decimal (a float division can turn 354.5 into 354.49999...; rounding to a tenth first
+    # would send 354.49 to 354.5 and so to one digit).
+    leading = float(_round(float(Decimal(repr(float(mcse))).scaleb(2 - exponent)), 0))
     if leading < 100:  # log10 rounding at an exact power of ten
         exponent, leading = exponent - 1, leading * 10
     if leading < 354.5:

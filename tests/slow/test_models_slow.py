@@ -8,12 +8,13 @@ MCSE-based tolerances: only the sizes differ.
 from __future__ import annotations
 
 import pytest
-
 from test_models import (
     ESTIMATOR_CASES,
+    SE_CASES_TUNABLE,
     THETA_CASES,
     check_expected_hessian,
     check_recovery,
+    check_reported_se,
     check_score_moments,
 )
 
@@ -36,3 +37,10 @@ def test_expected_hessian_many_draws(name, theta, kernel_sample):
 @pytest.mark.parametrize(("name", "theta", "estimator"), ESTIMATOR_CASES)
 def test_recovery_at_very_large_n(name, theta, estimator, kernel_sample):
     check_recovery(name, theta, estimator, N_RECOVERY_SLOW, kernel_sample)
+
+
+@pytest.mark.parametrize(("name", "estimator"), SE_CASES_TUNABLE)
+def test_reported_se_of_tunable_estimators(name, estimator):
+    """The fast suite's SE check for the estimators it leaves out (gradient ascent: hundreds of
+    iterations per fit), same n, R and tolerance."""
+    check_reported_se(name, estimator, SE_CASES_TUNABLE)
