@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from simstudy import rng
+
+# Subprocesses (the CLI, Dask workers, the benchmarks) import the simstudy of this checkout,
+# whatever an editable install elsewhere points at.
+_ROOT = str(Path(__file__).resolve().parents[1])
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [_ROOT, os.environ.get("PYTHONPATH")]))
 
 #: Study seed (Philox key word 0) of every test stream; tests pick distinct ``rep`` indices.
 TEST_SEED = 20261121
