@@ -24,6 +24,8 @@ from simstudy.verdicts import FAIL, INCONCLUSIVE, PASS, SKIPPED, compute_verdict
 
 REPS = 1000
 N_SMALL, N_LARGE = 100, 1000
+#: A third grid size with no rows here: the rate verdict needs a grid of three sizes or more.
+N_TINY = 10
 MODEL, ESTIMATOR, THETA = "toy", "mle", '{"theta":1.0}'
 ALPHA = 0.01
 Z = stats.norm.ppf(1 - ALPHA)  # one-sided z_{1-α} = 2.326...
@@ -104,9 +106,10 @@ def verdicts(*families, regular=True, alpha=ALPHA, expect=None, estimators=None,
         if estimators:
             entry["estimators"] = estimators
         entries.append(entry)
-        cells.append({"model": model, "entry": i, "regular": regular, "rate": RATE})
+        cells += [{"model": model, "theta": theta, "entry": i, "regular": regular, "rate": RATE}
+                  for theta in dict.fromkeys(r[2] for r in rows if r[0] == model)]  # fmt: skip
     config = parse_config(
-        {"name": "verdicts", "seed": 1, "replications": REPS, "sample_sizes": [N_SMALL, N_LARGE],
+        {"name": "verdicts", "seed": 1, "replications": REPS, "sample_sizes": [N_TINY, N_SMALL, N_LARGE],
          "models": entries, "checks": {"alpha": alpha}},
         check_models=False,
     )  # fmt: skip
