@@ -15,7 +15,7 @@ def simstudy(*args: str, cwd: Path, pythonpath: Path | None = None) -> subproces
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), env.get("PYTHONPATH")]))
     return subprocess.run(
         [sys.executable, "-m", "simstudy", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
+        cwd=cwd, env=env, capture_output=True, check=False, text=True, timeout=300,
     )  # fmt: skip
 
 

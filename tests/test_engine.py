@@ -129,7 +129,7 @@ def test_corrupt_block_is_detected_and_recomputed(reference, tmp_path):
 
 def test_truncated_block_is_recomputed(reference, tmp_path):
     simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)
-    victim = sorted((tmp_path / "det" / "store").rglob("*.parquet"))[0]
+    victim = min((tmp_path / "det" / "store").rglob("*.parquet"))
     victim.write_bytes(victim.read_bytes()[:100])
     with pytest.warns(UserWarning, match="unreadable"):
         again = simstudy.run(small_config(), out=tmp_path, block_size=30, report=False)

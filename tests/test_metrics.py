@@ -340,7 +340,7 @@ def test_loglog_slope_chance_scatter_keeps_the_known_variance_se():
     n = np.array([300.0, 1000.0, 3000.0])
     mc = np.array([0.002, 0.001, 0.0005])
     value = 2.0 * n**-0.5 + np.array([0.0015, -0.0012, 0.0004])  # ~1 MCSE off the line
-    slope, se, low, high, dof = asymptotic.loglog_slope(n, value, mc, 0.95)
+    _slope, se, _low, _high, dof = asymptotic.loglog_slope(n, value, mc, 0.95)
     x, w = np.log(n), (value / mc) ** 2
     xm = np.sum(w * x) / np.sum(w)
     assert dof == math.inf

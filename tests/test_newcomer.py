@@ -72,7 +72,7 @@ def stored(tmp_path_factory):
 
 
 def probe(*args: str, cwd: Path) -> dict:
-    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", PROBE, *args], cwd=cwd, capture_output=True, check=False,
                           text=True, timeout=300, env=dict(os.environ, PYTHONPATH=str(PLUGINS)))  # fmt: skip
     return json.loads(proc.stderr.strip().splitlines()[-1])
 
@@ -201,7 +201,7 @@ def test_progress_in_a_batch_log_is_plain_lines_in_one_unit(tmp_path):
         path.unlink()
     again = cli("run", str(study), "--out", str(out), "--no-report", "--block-size", "50",
                 cwd=tmp_path)  # fmt: skip
-    assert [line for line in again.stderr.splitlines() if not line.startswith("warning: ")][0] == (
+    assert next(line for line in again.stderr.splitlines() if not line.startswith("warning: ")) == (
         "kept 700 of 800 replications already stored; computing 100 replications (50,500 "
         f"observations) in 2 blocks over 2 cells on {simstudy_threads()} threads"
     )
@@ -235,7 +235,7 @@ def run_plugin_study(tmp_path, plugin: str, *, marker_rep=None, extra=()):
         env["SIMSTUDY_TEST_MARKER"] = repr(marker_of(study, marker_rep))
     proc = subprocess.run(
         [sys.executable, "-m", "simstudy", "run", str(study), "--out", str(tmp_path / "out"),
-         "--block-size", "100", *extra], cwd=tmp_path, env=env, capture_output=True, text=True,
+         "--block-size", "100", *extra], cwd=tmp_path, env=env, capture_output=True, check=False, text=True,
         timeout=300,
     )  # fmt: skip
     return study, proc
@@ -310,12 +310,12 @@ def make_read_only(folder: Path):
         return True
 
     if os.geteuid() == 0:
-        ok = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True)
+        ok = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True, check=False)
         if ok.returncode == 0:
-            subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True)
+            subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], capture_output=True, check=False)
             if not writable():
                 return lambda: subprocess.run(["umount", str(folder)], check=True)
-            subprocess.run(["umount", str(folder)], capture_output=True)
+            subprocess.run(["umount", str(folder)], capture_output=True, check=False)
     else:
         mode = folder.stat().st_mode
         folder.chmod(0o555)
@@ -370,7 +370,7 @@ def test_a_full_disk_is_bad_input_and_leaves_whole_files_only(tmp_path):
     disk = tmp_path / "disk"
     disk.mkdir()
     if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(disk)],
-                      capture_output=True).returncode != 0:  # fmt: skip
+                      capture_output=True, check=False).returncode != 0:  # fmt: skip
         pytest.skip("cannot mount a tmpfs here")
     try:
         study = write_study(tmp_path, "full", replications=20_000, sample_sizes=[5, 6, 7])
