@@ -179,9 +179,16 @@ def test_substreams_and_replications_differ():
     assert len(set(words.values())) == len(words)
 
 
+def _by_family(names):
+    """Parameters ``names``, each in the ``xdist_group`` of its family (``beta`` for
+    ``beta(0.5, 2.0)``): one worker compiles a family's fill kernel and runs all its cases."""
+    return [pytest.param(n, marks=pytest.mark.xdist_group("rng-" + n.split("(")[0]))
+            for n in names]  # fmt: skip
+
+
 # --- bit identity of every variate -----------------------------------------------------------
 @pytest.mark.parametrize("address", IDENTITY_ADDRESSES)
-@pytest.mark.parametrize("name", sorted(VARIATES))
+@pytest.mark.parametrize("name", _by_family(sorted(VARIATES)))
 def test_variate_bit_identical_to_numpy(name, address):
     ours, next_word = _draw(name, address, N_IDENTITY)
     generator = rng.numpy_generator(*address)
@@ -375,7 +382,7 @@ def test_ziggurat_offset_coding_round_trips():
 
 
 # --- the oracle against scipy.stats ----------------------------------------------------------
-@pytest.mark.parametrize("name", sorted(CONTINUOUS))
+@pytest.mark.parametrize("name", _by_family(sorted(CONTINUOUS)))
 def test_continuous_variates_fit_scipy(name):
     sample, _ = _draw(name, FIT_ADDRESS, N_FIT)
     assert st.kstest(sample, CONTINUOUS[name][3].cdf).pvalue > P_MIN
@@ -394,7 +401,7 @@ def _chisquare_pvalue(sample, dist, min_expected=5.0):
     return st.chisquare(observed, expected * n / expected.sum()).pvalue
 
 
-@pytest.mark.parametrize("name", sorted(set(DISCRETE) - {"poisson(0.0)"}))
+@pytest.mark.parametrize("name", _by_family(sorted(set(DISCRETE) - {"poisson(0.0)"})))
 def test_discrete_variates_fit_scipy(name):
     sample, _ = _draw(name, FIT_ADDRESS, N_FIT)
     assert _chisquare_pvalue(sample, DISCRETE[name][3]) > P_MIN
@@ -593,7 +600,7 @@ def _draw_new(name, address, n):
 
 
 @pytest.mark.parametrize("address", IDENTITY_ADDRESSES)
-@pytest.mark.parametrize("name", sorted(NEW_VARIATES))
+@pytest.mark.parametrize("name", _by_family(sorted(NEW_VARIATES)))
 def test_new_variate_bit_identical_to_numpy(name, address):
     ours, next_word = _draw_new(name, address, N_IDENTITY)
     generator = rng.numpy_generator(*address)
@@ -625,14 +632,14 @@ def test_categorical_cdf_is_numpys():
 
 
 @pytest.mark.parametrize(
-    "name", sorted(set(NEW_CONTINUOUS) - {"beta(0.005, 0.004)", "weibull(1.0)"})
+    "name", _by_family(sorted(set(NEW_CONTINUOUS) - {"beta(0.005, 0.004)", "weibull(1.0)"}))
 )
 def test_new_continuous_variates_fit_scipy(name):
     sample, _ = _draw_new(name, FIT_ADDRESS, N_FIT)
     assert st.kstest(sample, NEW_CONTINUOUS[name][2].cdf).pvalue > P_MIN
 
 
-@pytest.mark.parametrize("name", sorted(NEW_DISCRETE))
+@pytest.mark.parametrize("name", _by_family(sorted(NEW_DISCRETE)))
 def test_new_discrete_variates_fit_scipy(name):
     sample, _ = _draw_new(name, FIT_ADDRESS, N_FIT)
     dist = NEW_DISCRETE[name][2]
