@@ -30,7 +30,7 @@ from simstudy.model_checks import (
 
 __all__ = [
     "CHECKS", "FAIL", "PASS", "SKIPPED", "CheckResult", "CheckSettings", "ModelReport",
-    "assert_mle_properties", "assert_model", "check_model", "parametrize_with_checks",
+    "BoundCheck", "assert_mle_properties", "assert_model", "check_model", "parametrize_with_checks",
     "typical_theta",
 ]  # fmt: skip
 
