@@ -1,25 +1,28 @@
 """Per-observation log-likelihoods and scores through a model's own kernels, for the model
-checks of :mod:`simstudy.model_checks` (compiled on first use, like every kernel).
+checks of :mod:`simstudy.model_checks`.
 
 An observation is ``width`` consecutive values of the sample buffer (a regression row
-(y, x...)); the model's kernel is called on each one-observation slice.
-
-Not cached on disk: the model's kernel is an argument, and Numba's cache index would then hold
-the types of other processes' kernels (a plugin's are built anew in each process), whose
-objects are gone when the index is written again ("ReferenceError: underlying object has
-vanished"). Each process compiles these loops once per model kernel (a fraction of a second).
+(y, x...)); the model's kernel is called on each one-observation slice. The kernel comes in as
+a first-class function of an explicit signature, as the engine's driver takes its kernels: one
+compiled loop serves every model and is cached on disk (a loop typed on each model's dispatcher
+would hold those dispatchers in Numba's cache index, and a plugin's, built anew in each
+process, are gone when the index is written again).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
-from simstudy._jit import jit
+from simstudy._jit import LOGLIK_SIG, ensure_compiled, jit_sig
+
+_F64 = types.float64[::1]
+#: score(x, theta, out): the total score of the sample x written to out
+SCORE_SIG = types.void(_F64, _F64, _F64)
 
 
-@jit(cache=False)
-def loglik_each(loglik, x, theta, width):
-    """ℓ(x_i; θ) of each observation (m,)."""
+@jit_sig(_F64(types.FunctionType(LOGLIK_SIG), _F64, _F64, types.int64))
+def _loglik_each(loglik, x, theta, width):
     m = x.size // width
     out = np.empty(m)
     for i in range(m):
@@ -27,11 +30,23 @@ def loglik_each(loglik, x, theta, width):
     return out
 
 
-@jit(cache=False)
-def score_each(score, x, theta, k, width):
-    """s(x_i; θ) of each observation (m, k)."""
+@jit_sig(types.float64[:, ::1](types.FunctionType(SCORE_SIG), _F64, _F64, types.int64, types.int64))
+def _score_each(score, x, theta, k, width):
     m = x.size // width
     out = np.zeros((m, k))
     for i in range(m):
         score(x[i * width : (i + 1) * width], theta, out[i])
     return out
+
+
+def loglik_each(model, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """ℓ(x_i; θ) of each observation (m,)."""
+    ensure_compiled(model.loglik, LOGLIK_SIG)
+    return _loglik_each(model.loglik, x, np.ascontiguousarray(theta, dtype=np.float64), model.data_width)
+
+
+def score_each(model, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """s(x_i; θ) of each observation (m, k)."""
+    ensure_compiled(model.score, SCORE_SIG)
+    return _score_each(model.score, x, np.ascontiguousarray(theta, dtype=np.float64), model.k,
+                       model.data_width)  # fmt: skip
