@@ -93,7 +93,7 @@ def report_scores(m, theta):
     from simstudy.model_checks import Case
 
     case = Case(m, theta, CheckSettings())
-    return score_each(m.score, case.moment_sample, case.theta, m.k, m.data_width)[:, 0]
+    return score_each(m, case.moment_sample, case.theta)[:, 0]
 
 
 def test_a_plugin_reference_resolves_as_the_cli_does(monkeypatch):
@@ -157,9 +157,10 @@ def test_a_bound_check_fails_skips_or_passes_as_a_test():
 
 
 def _cli(*argv, cwd=PLUGINS, code="pass"):
-    return subprocess.run([sys.executable, "-c", "import sys; from simstudy.cli import main; "
-                           f"rc = main(sys.argv[1:]); {code}; sys.exit(rc)", *argv],
-                          cwd=cwd, capture_output=True, text=True, check=False, timeout=600)  # fmt: skip
+    """``simstudy ARGV`` in a fresh interpreter in ``cwd``, then ``code`` (before the exit)."""
+    script = f"import sys; from simstudy.cli import main; rc = main(sys.argv[1:]); {code}; sys.exit(rc)"
+    return subprocess.run([sys.executable, "-c", script, *argv], cwd=cwd, capture_output=True,
+                          text=True, check=False, timeout=600)  # fmt: skip
 
 
 def test_cli_prints_every_check_and_exits_1_on_a_fail():
@@ -186,3 +187,13 @@ def test_cli_loads_only_the_kernels_the_chosen_checks_call():
     assert proc.stdout.count("PASS") > 5 and "0 failed" in proc.stdout
     proc = _cli("check-model", "exponential", "--checks", "score_mean_zero", code=probe)
     assert proc.returncode == 0 and "False False" in proc.stdout  # the sampler and score only
+
+
+def test_the_generic_mle_of_a_plugin_stays_in_the_domain(monkeypatch):
+    """The Rayleigh density of configs/my_models.py is finite for σ < 0 (σ enters as σ²): the
+    generic Newton MLE, started at σ = 1 on a sample of σ = 0.5, once crossed to -σ̂."""
+    configs = Path(__file__).resolve().parents[1] / "configs"
+    monkeypatch.syspath_prepend(str(configs))
+    monkeypatch.chdir(configs)
+    report = check_model("my_models:Rayleigh", {"sigma": 0.5}, checks=["mle_reference"])
+    assert report.ok, "\n".join(report.lines())
