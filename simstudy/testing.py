@@ -29,9 +29,9 @@ from simstudy.model_checks import (
 )
 
 __all__ = [
-    "CHECKS", "FAIL", "PASS", "SKIPPED", "CheckResult", "CheckSettings", "ModelReport",
-    "BoundCheck", "assert_mle_properties", "assert_model", "check_model", "parametrize_with_checks",
-    "typical_theta",
+    "CHECKS", "FAIL", "PASS", "SKIPPED", "BoundCheck", "CheckResult", "CheckSettings",
+    "ModelReport", "assert_mle_properties", "assert_model", "check_model",
+    "parametrize_with_checks", "typical_theta",
 ]  # fmt: skip
 
 
