@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from test_plugin_models import PLUGINS, model, plugins_on_path  # noqa: F401 -- autouse fixture
 
-from simstudy.models._registry import load_plugin_model
 from simstudy.testing import (
     CHECKS,
     BoundCheck,
@@ -24,18 +24,6 @@ from simstudy.testing import (
     check_model,
     parametrize_with_checks,
 )
-
-PLUGINS = Path(__file__).resolve().parent / "plugins"
-
-
-@pytest.fixture(autouse=True)
-def plugins_on_path(monkeypatch):
-    monkeypatch.syspath_prepend(str(PLUGINS))
-
-
-def model(name: str):
-    return load_plugin_model(f"exact_models:{name}", base_dir=PLUGINS)
-
 
 CORRECT = ["Pareto", "ParetoNoFisher", "ParetoNoScore", "ParetoLogpdfOnly", "ZeroInflatedPoisson",
            "ZipNoFisher", "ZipLogpdfOnly", "ShiftedNormal"]  # fmt: skip

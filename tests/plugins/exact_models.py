@@ -22,6 +22,15 @@ from simstudy.models import POSITIVE, UNIT_OPEN, Param, Support
 from simstudy.models._base import NO_MLE, OK
 
 
+@numba.njit(cache=True)
+def _sum_log(x):
+    """Σ log x_i: the Pareto's sufficient statistic."""
+    total = 0.0
+    for v in x:
+        total += np.log(v)
+    return total
+
+
 class Pareto:
     """Pareto(α), scale 1."""
 
@@ -45,9 +54,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def score(x, theta, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = x.size / theta[0] - total
 
     @staticmethod
@@ -57,9 +64,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def fit_mle(x, out_theta, out_se):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         if not total > 0.0:
             out_theta[0] = np.nan
             return NO_MLE, 0
@@ -74,9 +79,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def suff_stats(x, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = x.size
         out[1] = total
 
@@ -172,9 +175,7 @@ class ParetoWrongScore(Pareto):
     @staticmethod
     @numba.njit(cache=True)
     def score(x, theta, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = 1.1 * (x.size / theta[0] - total)
 
 
@@ -193,9 +194,7 @@ class ParetoBiasedScore(Pareto):
     @staticmethod
     @numba.njit(cache=True)
     def score(x, theta, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = 1.1 * x.size / theta[0] - total
 
 
