@@ -41,9 +41,9 @@ summation over a discrete one; :mod:`simstudy.models._information`), and only ot
 Monte Carlo average over ``FISHER_DRAWS`` draws from the model's own sampler, whose standard
 error is carried into every measure that uses it; the MLE is a damped Newton-Raphson on the
 gradient (exact if ``score`` is given) and the numerical Hessian from the start (step
-halving, at most ``MAX_ITER`` iterations, converged when the Newton decrement is below
-1e-10·max(1, |ℓ|), after which the last step is taken), with SEs from the numerical observed
-information. Replaying a replication runs ``numpy_sample`` if given, else the model's own
+halving, a step leaving a parameter's domain halved too, at most ``MAX_ITER`` iterations,
+converged when the Newton decrement is below 1e-10·max(1, |ℓ|), after which the last step is
+taken), with SEs from the numerical observed information. Replaying a replication runs ``numpy_sample`` if given, else the model's own
 sampler on the replication's stream (bit-identical by construction).
 """
 
