@@ -92,9 +92,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "the cells and measure MCSEs, e.g. --pilot 200")
     p_plan.add_argument("--threads", type=int)
     sub.add_parser("models", help="list the models, their parameters and estimators")
-    p_chk = sub.add_parser("check-model", help="self-check a model's score, information and MLE")
+    p_chk = sub.add_parser("check-model", help="run every generic model check (sampling, replay, "
+                           "likelihood, score, information, fits, kernels); exit 1 if any FAILs")
     p_chk.add_argument("name", help="a model name, or a plugin model 'package.module:MyModel'")
     p_chk.add_argument("--theta", help="parameters as name=value,... (default: typical values)")
+    p_chk.add_argument("--checks", help="only these checks, comma-separated (default: all; "
+                       "see simstudy.model_checks.CHECKS)")
     return parser
 
 
@@ -392,14 +395,14 @@ def cmd_check_model(args) -> int:
     if args.theta:
         values = parse_theta(model, args.theta, defaults=dict(zip(model.param_names, theta)))
         theta = list(values.values())
-    results = check_model(model, theta)
-    shown = ", ".join(f"{p}={v:g}" for p, v in zip(model.param_names, theta))
-    print(f"check-model {model.name} at {shown}")
-    for r in results:
-        print(f"  {r.verdict:4}  {r.name:32} {r.detail}")
-    failed = [r for r in results if not r.passed]
-    print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    return 0 if not failed else 1
+    checks = [c.strip() for c in args.checks.split(",") if c.strip()] if args.checks else None
+    report = check_model(model, theta, checks=checks)
+    print(f"check-model {report.where}")
+    for line in report.lines():
+        print(f"  {line}")
+    counts = report.counts()
+    print(f"{counts['PASS']} passed, {counts['FAIL']} failed, {counts['SKIPPED']} skipped")
+    return 0 if report.ok else 1
 
 
 COMMANDS = {

@@ -1,8 +1,10 @@
 """The public verification API: model self-checks and assertions for users' pytest suites.
 
-``check_model(name)`` verifies a model's likelihood machinery at its typical parameters
-(Monte Carlo identities of the score and information, with tolerances from Monte Carlo
-standard errors). ``assert_mle_properties(...)`` runs a small study and raises an
+``check_model(model, theta)`` runs every generic model check of :mod:`simstudy.model_checks`
+(sampling, replay, log-likelihood, score, information, the fits, the kernels' ``py_func``,
+parameter validation) and returns a :class:`ModelReport`; ``assert_model`` raises instead.
+``parametrize_with_checks(models)`` makes one pytest test per (model, θ, check), like
+scikit-learn's. ``assert_mle_properties(...)`` runs a small study and raises an
 ``AssertionError`` listing every property whose verdict differs from what was expected.
 """
 
@@ -11,35 +13,26 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-#: Tolerance of the Monte Carlo identities, in Monte Carlo standard errors (two-sided
-#: P(|Z| > 4) = 6e-5 per check, so a correct model fails a check about once in 16,000).
-MC_TOLERANCE = 4.0
-#: Score at the MLE, relative to the score's standard deviation sqrt(n·I_jj).
-SCORE_AT_MLE_RTOL = 1e-6
-#: Allowance for the central-difference Hessian, relative to sqrt(I_aa I_bb): its truncation
-#: and rounding errors (~1e-10 and ~1e-11/h) are far below this, and a Hessian that does not
-#: depend on x (exponential, gamma) has an MCSE of zero, so the test needs some allowance.
-HESSIAN_RTOL = 1e-5
+from simstudy.model_checks import (
+    CHECKS,
+    FAIL,
+    PASS,
+    SKIPPED,
+    Case,
+    CheckResult,
+    CheckSettings,
+    run_check,
+)
 
-
-@dataclass(frozen=True)
-class CheckResult:
-    """One self-check: its name, PASS/FAIL, the statistic, the tolerance and the evidence."""
-
-    name: str
-    passed: bool
-    statistic: float
-    tolerance: float
-    detail: str
-
-    @property
-    def verdict(self) -> str:
-        return "PASS" if self.passed else "FAIL"
+__all__ = [
+    "CHECKS", "FAIL", "PASS", "SKIPPED", "BoundCheck", "CheckResult", "CheckSettings",
+    "ModelReport", "assert_mle_properties", "assert_model", "check_model",
+    "parametrize_with_checks", "typical_theta",
+]  # fmt: skip
 
 
 def typical_theta(model) -> np.ndarray:
@@ -51,111 +44,196 @@ def typical_theta(model) -> np.ndarray:
     return np.array(out)
 
 
-def per_observation_scores(model, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Score of each observation (m, k): the model's total score on one-observation samples
-    (an observation is ``model.data_width`` values, e.g. a regression row (y, x...))."""
-    width = model.data_width
-    m = x.size // width
-    scores = np.empty((m, model.k))
-    buf = np.empty(model.k)
-    for i in range(m):
-        model.score(x[i * width : (i + 1) * width], theta, buf)
-        scores[i] = buf
-    return scores
+class ModelReport(list):
+    """The :class:`CheckResult` rows of one model at one θ, in check order (a list), with
+    ``failures``, ``ok`` and :meth:`raise_for_failures`."""
+
+    def __init__(self, model, theta, results=()):
+        super().__init__(results)
+        self.model = model
+        self.theta = np.asarray(theta, dtype=np.float64)
+
+    @property
+    def where(self) -> str:
+        """``name a=1, b=2``: the model and θ."""
+        shown = ", ".join(f"{p}={v:g}" for p, v in zip(self.model.param_names, self.theta))
+        return f"{self.model.name} at {shown}"
+
+    @property
+    def failures(self) -> list[CheckResult]:
+        return [r for r in self if r.failed]
+
+    @property
+    def ok(self) -> bool:
+        """No check FAILed (PASS or SKIPPED everywhere)."""
+        return not self.failures
+
+    def counts(self) -> dict[str, int]:
+        return {s: sum(r.status == s for r in self) for s in (PASS, FAIL, SKIPPED)}
+
+    def lines(self) -> list[str]:
+        return [r.line() for r in self]
+
+    def raise_for_failures(self) -> None:
+        """AssertionError listing every FAILed comparison (check, what, numbers, tolerance)."""
+        if self.failures:
+            raise AssertionError(
+                f"{self.where}: {len(self.failures)} of {len(self)} checks FAIL:\n"
+                + "\n".join("  " + r.line() for r in self.failures)
+            )
 
 
-def per_observation_hessians(model, x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    """Hessian of each observation's log-likelihood (m, k, k), by central differences of the
-    analytic score (step 1e-5·max(1, |θ_j|): truncation O(h²) ~ 1e-10, rounding ~ 1e-11/h)."""
-    k = model.k
-    out = np.empty((x.size // model.data_width, k, k))
-    for j in range(k):
-        h = 1e-5 * max(1.0, abs(theta[j]))
-        up, down = theta.copy(), theta.copy()
-        up[j] += h
-        down[j] -= h
-        out[:, :, j] = (per_observation_scores(model, x, up) - per_observation_scores(model, x, down)) / (2 * h)
-    return out
-
-
-def check_model(model, theta: Sequence[float] | None = None, *, draws: int = 20_000,
-                fit_n: int = 2_000, seed: int = 20261121) -> list[CheckResult]:  # fmt: skip
-    """Self-checks of a model at θ (default: its typical parameters). ``model`` is a built-in
-    name, a plugin model ``"package.module:Class"`` (imported from PYTHONPATH or the current
-    working directory) or a :class:`~simstudy.models.Model`.
-
-    E[score] = 0, Var(score) = I(θ), -E[Hessian] = I(θ) (each entry within
-    :data:`MC_TOLERANCE` MCSEs over ``draws`` observations) and score(θ̂) ≈ 0 at the MLE of a
-    sample of ``fit_n``. Samples come from the model's NumPy oracle, so no sampler is compiled.
-    """
-    from simstudy import rng
+def _resolve(model):
+    """A Model from a Model, a built-in name or a plugin reference "module:Class" (the
+    resolution ``simstudy.get_model`` and ``simstudy check-model`` use)."""
     from simstudy.models._registry import get_model
 
-    m = get_model(model)
-    theta = np.asarray(typical_theta(m) if theta is None else theta, dtype=np.float64)
-    m.check_theta(dict(zip(m.param_names, theta)))
-    if not m.regular:
-        # The identities below are Fisher-information theory, which a non-regular model
-        # (support depending on θ, ...) does not satisfy: say so instead of failing.
-        reason = m.tags.get("regular_reason", "the model is tagged regular: false")
-        return [CheckResult("regularity", True, math.nan, math.nan, f"skipped: {reason}")]
-    differentiable = bool(m.tags.get("differentiable", True))
-    info = np.zeros((m.k, m.k))
-    m.fisher(theta, info)
-    x = m.numpy_sample(rng.numpy_generator(seed, 0, 0, 0), theta, draws)
-    results = []
-
-    scores = per_observation_scores(m, x, theta)
-    for j, name in enumerate(m.param_names):
-        mean = scores[:, j].mean()
-        se = scores[:, j].std(ddof=1) / math.sqrt(draws)
-        results.append(_within(f"E[score_{name}] = 0", mean, 0.0, se))
-    centred = scores - scores.mean(axis=0)
-    hess = per_observation_hessians(m, x, theta) if differentiable else None
-    for a in range(m.k):
-        for b in range(a, m.k):
-            label = f"{m.param_names[a]},{m.param_names[b]}"
-            prod = centred[:, a] * centred[:, b]
-            results.append(_within(f"Var(score)[{label}] = I", prod.mean(), info[a, b],
-                                   prod.std(ddof=1) / math.sqrt(draws)))  # fmt: skip
-            if not differentiable:
-                continue
-            neg_h = -hess[:, a, b]
-            allowance = HESSIAN_RTOL * math.sqrt(info[a, a] * info[b, b])
-            results.append(_within(f"-E[Hessian][{label}] = I", neg_h.mean(), info[a, b],
-                                   neg_h.std(ddof=1) / math.sqrt(draws), allowance))  # fmt: skip
-    if not differentiable:
-        results.append(CheckResult(
-            "-E[Hessian] = I", True, math.nan, math.nan,
-            "skipped: " + m.tags.get("differentiable_reason", "the log-likelihood is not differentiable"),
-        ))  # fmt: skip
-
-    sample = m.numpy_sample(rng.numpy_generator(seed, 1, 0, 0), theta, fit_n)
-    est, se = np.full(m.k, np.nan), np.full(m.k + m.k * (m.k - 1) // 2, np.nan)
-    status, _ = m.estimator("mle").fit(sample, est, se)
-    total = np.zeros(m.k)
-    m.score(sample, est, total)
-    scale = np.sqrt(fit_n * np.diag(info))
-    worst = float(np.max(np.abs(total) / scale)) if np.all(np.isfinite(total)) else math.inf
-    if differentiable:
-        results.append(CheckResult(
-            "score(θ̂) = 0", worst <= SCORE_AT_MLE_RTOL and status in (0, 3), worst,
-            SCORE_AT_MLE_RTOL,
-            f"max |score_j(θ̂)| / sqrt(n I_jj) = {worst:.2e} at n = {fit_n}, fit status {status}",
-        ))  # fmt: skip
-    return results
+    return get_model(model)
 
 
-def _within(name: str, value: float, expected: float, mcse: float,
-            allowance: float = 0.0) -> CheckResult:  # fmt: skip
-    """PASS when |value - expected| <= MC_TOLERANCE·MCSE + allowance; statistic in MCSEs."""
-    gap = max(abs(value - expected) - allowance, 0.0)
-    z = gap / mcse if mcse > 0 else (0.0 if gap == 0 else math.inf)
-    return CheckResult(
-        name, z <= MC_TOLERANCE, z, MC_TOLERANCE,
-        f"{value:.6g} vs {expected:.6g} (MCSE {mcse:.3g}, {z:.2f} MCSE apart"
-        + (f" beyond a {allowance:.2g} numerical allowance)" if allowance else ")"),
-    )  # fmt: skip
+def _theta_vector(model, theta) -> np.ndarray:
+    """θ as an array in declared order, from a sequence or a {name: value} mapping, after
+    checking it against the domains (ModelError naming the parameter)."""
+    if isinstance(theta, Mapping):
+        return model.theta_array(theta)
+    values = np.asarray(theta, dtype=np.float64).reshape(-1)
+    if values.size != model.k:
+        from simstudy.models._base import ModelError
+
+        raise ModelError(f"model {model.name!r} takes {model.k} parameters "
+                         f"{list(model.param_names)}; got {values.size} values")  # fmt: skip
+    return model.theta_array(dict(zip(model.param_names, values.tolist())))
+
+
+def check_model(model, theta=None, *, checks: Sequence[str] | None = None,
+                settings: CheckSettings | None = None, **sizes) -> ModelReport:  # fmt: skip
+    """Every generic check of a model at θ (default: its typical parameters,
+    :func:`typical_theta`). ``model`` is a :class:`~simstudy.models.Model`, a built-in name or
+    a plugin reference ``"package.module:Class"`` (imported from PYTHONPATH or the current
+    folder). ``checks`` picks some of :data:`CHECKS` by name (default: all, in order);
+    ``settings`` (or keyword overrides of its fields, e.g. ``draws=10**6``) sets sizes, seed and
+    tolerance. Deterministic: every sample comes from a fixed stream address."""
+    m = _resolve(model)
+    at = typical_theta(m) if theta is None else _theta_vector(m, theta)
+    settings = _settings(settings, sizes)
+    names = list(CHECKS) if checks is None else list(checks)
+    unknown = [n for n in names if n not in CHECKS]
+    if unknown:
+        from simstudy.models._base import ModelError
+
+        raise ModelError(f"unknown check(s) {unknown}; the checks: {', '.join(CHECKS)}")
+    case = Case(m, at, settings)
+    return ModelReport(m, at, [r for name in names for r in run_check(case, name)])
+
+
+def assert_model(model, theta=None, **options) -> ModelReport:
+    """:func:`check_model`, raising AssertionError listing every FAIL; returns the report."""
+    report = check_model(model, theta, **options)
+    report.raise_for_failures()
+    return report
+
+
+def _settings(settings: CheckSettings | None, sizes: Mapping[str, Any]) -> CheckSettings:
+    import dataclasses
+
+    base = settings or CheckSettings()
+    return dataclasses.replace(base, **sizes) if sizes else base
+
+
+# ---------------------------------------------------------------------------------------------
+# pytest
+# ---------------------------------------------------------------------------------------------
+#: Up to this many θ points the default grid is every combination of (low, mid, high) of the
+#: typical ranges; beyond (2+ parameters) each parameter in turn takes its ends with the others
+#: at their midpoints (2k + 1 points: every parameter's extremes at a fraction of the cost).
+MAX_GRID_POINTS = 3
+
+
+def theta_grid(model) -> list[tuple[float, ...]]:
+    """The default θ points of :func:`parametrize_with_checks` (midpoint first)."""
+    import itertools
+
+    grids = [(lo, 0.5 * (lo + hi), hi) for lo, hi in (p.typical for p in model.params)]
+    mid = tuple(g[1] for g in grids)
+    if 3 ** len(grids) <= MAX_GRID_POINTS:
+        return [mid] + [t for t in itertools.product(*grids) if t != mid]
+    points = [mid]
+    for j, g in enumerate(grids):
+        points += [mid[:j] + (g[0],) + mid[j + 1 :], mid[:j] + (g[2],) + mid[j + 1 :]]
+    return points
+
+
+class BoundCheck:
+    """One check of one model at one θ, as a pytest parameter: calling it runs the check and
+    raises AssertionError on a FAIL, or skips the test when every row is SKIPPED. Cases are
+    shared by the checks of the same (model, θ, settings), so samples are drawn once."""
+
+    _cases: ClassVar[dict] = {}
+
+    def __init__(self, model, theta, check: str, settings: CheckSettings):
+        self.model, self.theta, self.check, self.settings = model, tuple(theta), check, settings
+
+    @property
+    def id(self) -> str:
+        shown = ",".join(f"{p}={v:g}" for p, v in zip(self.model.param_names, self.theta))
+        return f"{self.model.name}-{shown}-{self.check}"
+
+    def results(self) -> ModelReport:
+        key = (id(self.model), self.theta, self.settings)
+        if key not in self._cases:
+            if len(self._cases) >= 4:  # the parametrization runs one (model, θ) after another
+                self._cases.pop(next(iter(self._cases)))
+            self._cases[key] = Case(self.model, np.array(self.theta), self.settings)
+        case = self._cases[key]
+        return ModelReport(self.model, self.theta, run_check(case, self.check))
+
+    def __call__(self) -> ModelReport:
+        report = self.results()
+        report.raise_for_failures()
+        if report and all(r.skipped for r in report):
+            import pytest
+
+            pytest.skip("; ".join(sorted({r.detail for r in report})))
+        return report
+
+    def __repr__(self) -> str:
+        return f"BoundCheck({self.id})"
+
+
+def parametrize_with_checks(models, thetas=None, *, checks: Sequence[str] | None = None,
+                            settings: CheckSettings | None = None):  # fmt: skip
+    """A pytest decorator: one test per (model, θ, check), ids like
+    ``exponential-rate=2-score_mean_zero``. The test takes one argument ``check`` and calls it::
+
+        @parametrize_with_checks(["exponential", "my_models:Rayleigh"])
+        def test_model(check):
+            check()
+
+    ``models``: Models, built-in names or plugin references. ``thetas``: None (each model's
+    :func:`theta_grid`), a list of θ (sequences or {name: value}) for every model, or a mapping
+    {model name: list of θ}. Checks that do not depend on θ (``Check.per_model``) run once per
+    model, at its first θ. ``checks`` and ``settings`` as for :func:`check_model`."""
+    import pytest
+
+    settings = settings or CheckSettings()
+    names = list(CHECKS) if checks is None else list(checks)
+    params = []
+    for ref in models:
+        m = _resolve(ref)
+        if thetas is None:
+            points = theta_grid(m)
+        elif isinstance(thetas, Mapping):
+            points = thetas.get(m.name, theta_grid(m))
+        else:
+            points = thetas
+        vectors = [tuple(_theta_vector(m, t).tolist()) for t in points]
+        for i, theta in enumerate(vectors):
+            for name in names:
+                if CHECKS[name].per_model and i > 0:
+                    continue
+                bound = BoundCheck(m, theta, name, settings)
+                params.append(pytest.param(bound, id=bound.id))
+    return pytest.mark.parametrize("check", params)
 
 
 def assert_mle_properties(model: str, params: Mapping[str, Any], sample_sizes: Sequence[int],

@@ -89,8 +89,8 @@ def test_per_n_information_is_exact(design_csv):
 @pytest.mark.parametrize("name", ["linear_gaussian", "logistic", "poisson_regression"])
 def test_fixed_design_models_pass_the_model_checks(name, design_csv):
     model = get_model(name, _spec(design_csv))
-    failed = [c for c in check_model(model) if not c.passed]
-    assert not failed, failed
+    report = check_model(model)
+    assert report.ok, "\n".join(report.lines())
 
 
 def test_parquet_and_csv_designs_are_the_same_design(design_csv, tmp_path):

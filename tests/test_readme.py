@@ -39,7 +39,8 @@ CLAIMED = {
     "simstudy report results/quickstart                    # PNG figures (300 dpi)":
         "test_report_commands",
     "import simstudy": "test_python_api_example",
-    "from simstudy.testing import assert_mle_properties, check_model": "test_pytest_example",
+    "from simstudy.testing import assert_mle_properties, check_model, parametrize_with_checks":
+        "test_pytest_example",
     "simstudy run configs/quickstart.yaml --executor dask            # a LocalCluster on this machine":
         "test_cluster_examples",
     "from dask_jobqueue import SLURMCluster": "test_cluster_examples",
@@ -151,12 +152,20 @@ def test_python_api_example(tmp_path, monkeypatch):
 
 
 def test_pytest_example(tmp_path):
-    (tmp_path / "test_example.py").write_text(block("from simstudy.testing import assert_mle_properties, check_model"))
+    (tmp_path / "test_example.py").write_text(
+        block("from simstudy.testing import assert_mle_properties, check_model, parametrize_with_checks"))
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_example.py"],
                           cwd=tmp_path, capture_output=True, check=False, text=True, timeout=900,
                           env={**os.environ, "PYTHONPATH": str(ROOT / "configs")})  # fmt: skip
     assert proc.returncode == 0, proc.stdout[-3000:]
-    assert "2 passed" in proc.stdout
+    # Two plain tests, and every check at each of the 2 θ, the θ-free checks once: one SKIPs
+    # (the Rayleigh model has no sufficient statistics).
+    from simstudy.testing import CHECKS
+
+    cases = 2 * len(CHECKS) - sum(c.per_model for c in CHECKS.values())
+    counts = {word: int(n) for n, word in re.findall(r"(\d+) (passed|skipped|failed)", proc.stdout)}
+    assert counts.get("passed", 0) + counts.get("skipped", 0) == 2 + cases, proc.stdout[-500:]
+    assert "failed" not in counts
 
 
 def test_yaml_examples_validate(tmp_path):

@@ -142,7 +142,7 @@ def test_plugin_model_fallbacks_match_closed_forms(plugin_dir):
     model.fisher(np.array([1.5]), info)
     # I(σ) = 4/σ² (the Rayleigh closed form), by quadrature of the numerical score.
     assert info[0, 0] == pytest.approx(4 / 1.5**2, rel=1e-8)
-    assert all(c.passed for c in check_model(model))
+    assert check_model(model).ok
 
 
 def test_plugin_model_study_runs_replays_and_verifies(tmp_path):

@@ -41,9 +41,9 @@ summation over a discrete one; :mod:`simstudy.models._information`), and only ot
 Monte Carlo average over ``FISHER_DRAWS`` draws from the model's own sampler, whose standard
 error is carried into every measure that uses it; the MLE is a damped Newton-Raphson on the
 gradient (exact if ``score`` is given) and the numerical Hessian from the start (step
-halving, at most ``MAX_ITER`` iterations, converged when the Newton decrement is below
-1e-10·max(1, |ℓ|), after which the last step is taken), with SEs from the numerical observed
-information. Replaying a replication runs ``numpy_sample`` if given, else the model's own
+halving, a step leaving a parameter's domain halved too, at most ``MAX_ITER`` iterations,
+converged when the Newton decrement is below 1e-10·max(1, |ℓ|), after which the last step is
+taken), with SEs from the numerical observed information. Replaying a replication runs ``numpy_sample`` if given, else the model's own
 sampler on the replication's stream (bit-identical by construction).
 """
 
@@ -125,7 +125,7 @@ def build_model(obj, reference: str) -> Model:
             f"such as POSITIVE; got {support!r}"
         )
     user_score = getattr(obj, "score", None)
-    kernels = _kernels(logpdf, user_sample, start, width, user_score)
+    kernels = _kernels(logpdf, user_sample, start, width, user_score, params)
     fit = getattr(obj, "fit_mle", None) or kernels["fit"]
     pieces = [logpdf, user_sample] + [getattr(obj, a) for a in (
         "score", "fisher", "fisher_at", "fit_mle", "suff_stats", "suff_loglik", "numpy_sample")
@@ -277,10 +277,26 @@ def _monte_carlo(kernels, theta, width):
     return monte_carlo_information(_scores_each(kernels["loglik"], x, theta, width))
 
 
-def _kernels(logpdf, user_sample, start, width=1, user_score=None):
-    """The engine-facing kernels, closing over the user's functions (compiled per process)."""
+def _kernels(logpdf, user_sample, start, width=1, user_score=None, params=()):
+    """The engine-facing kernels, closing over the user's functions (compiled per process).
+    The generic MLE keeps every step inside the parameters' domains (``params``): a log
+    density may be finite outside them (a scale σ that enters as σ², say), and Newton's step
+    must not cross to the mirror-image maximum."""
     k = start.size
     jit = numba.njit(**{**_OPTIONS, "cache": False})
+    lows = np.array([p.domain.low for p in params] or [-np.inf] * k, dtype=np.float64)
+    highs = np.array([p.domain.high for p in params] or [np.inf] * k, dtype=np.float64)
+    low_open = np.array([p.domain.low_open for p in params] or [True] * k)
+    high_open = np.array([p.domain.high_open for p in params] or [True] * k)
+
+    @jit
+    def inside(theta):
+        for j in range(theta.size):
+            if not (theta[j] > lows[j] if low_open[j] else theta[j] >= lows[j]):
+                return False
+            if not (theta[j] < highs[j] if high_open[j] else theta[j] <= highs[j]):
+                return False
+        return True
 
     @jit
     def sample(state, theta, design, out):
@@ -368,9 +384,11 @@ def _kernels(logpdf, user_sample, start, width=1, user_score=None):
             for j in range(k):
                 decrement += step[j] * grad[j]
             if try_newton and decrement >= 0.0 and decrement <= NEWTON_TOL * max(1.0, abs(ll)):
-                # The last, tiny Newton step (quadratic convergence: lands at rounding level).
+                # The last, tiny Newton step (quadratic convergence: lands at rounding level),
+                # unless it would leave the domain (a maximum on its edge).
+                last = theta + step
                 for j in range(k):
-                    out_theta[j] = theta[j] + step[j]
+                    out_theta[j] = last[j] if inside(last) else theta[j]
                 cov = np.empty((k, k))
                 cholesky_inverse(chol, cov)
                 for j in range(k):
@@ -385,7 +403,7 @@ def _kernels(logpdf, user_sample, start, width=1, user_score=None):
             moved = False
             for _ in range(MAX_HALVINGS):
                 trial = theta + t * step
-                new_ll = loglik(x, trial)
+                new_ll = loglik(x, trial) if inside(trial) else -np.inf
                 if np.isfinite(new_ll) and new_ll >= ll:
                     theta = trial
                     ll = new_ll

@@ -1,5 +1,6 @@
-"""Plugin models with exact pieces (used by tests/test_plugin_models.py), and variants with
-pieces removed one by one (so that simstudy's fallbacks stand in) or planted wrong.
+"""Plugin models with exact pieces (used by tests/test_plugin_models.py and
+tests/test_check_suite.py), and variants with pieces removed one by one (so that simstudy's
+fallbacks stand in) or planted wrong (each breaks the checks its docstring names).
 
 - ``Pareto``: Pareto(α) with scale 1, f(x) = α x^(-α-1) on x > 1. Per observation
   ℓ = log α - (α+1) log x, score 1/α - log x, I(α) = 1/α²; MLE α̂ = n/Σ log x with SE α̂/√n
@@ -19,6 +20,15 @@ import numpy as np
 from simstudy import rng
 from simstudy.models import POSITIVE, UNIT_OPEN, Param, Support
 from simstudy.models._base import NO_MLE, OK
+
+
+@numba.njit(cache=True)
+def _sum_log(x):
+    """Σ log x_i: the Pareto's sufficient statistic."""
+    total = 0.0
+    for v in x:
+        total += np.log(v)
+    return total
 
 
 class Pareto:
@@ -44,9 +54,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def score(x, theta, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = x.size / theta[0] - total
 
     @staticmethod
@@ -56,9 +64,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def fit_mle(x, out_theta, out_se):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         if not total > 0.0:
             out_theta[0] = np.nan
             return NO_MLE, 0
@@ -73,9 +79,7 @@ class Pareto:
     @staticmethod
     @numba.njit(cache=True)
     def suff_stats(x, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = x.size
         out[1] = total
 
@@ -171,9 +175,7 @@ class ParetoWrongScore(Pareto):
     @staticmethod
     @numba.njit(cache=True)
     def score(x, theta, out):
-        total = 0.0
-        for v in x:
-            total += np.log(v)
+        total = _sum_log(x)
         out[0] = 1.1 * (x.size / theta[0] - total)
 
 
@@ -183,6 +185,26 @@ class ParetoWrongFisher(Pareto):
     @staticmethod
     def fisher(theta, out):
         out[0, 0] = 1.2 / theta[0] ** 2
+
+
+class ParetoBiasedScore(Pareto):
+    """The score of 1.1 α instead of α in its first term: E[score] = 0.1/α per observation, not 0,
+    and score(α̂) ≠ 0 at the (correct) MLE; Var(score) stays within 1% of I."""
+
+    @staticmethod
+    @numba.njit(cache=True)
+    def score(x, theta, out):
+        total = _sum_log(x)
+        out[0] = 1.1 * x.size / theta[0] - total
+
+
+class ParetoWrongReplay(Pareto):
+    """``numpy_sample`` draws exp(E/α) (the same law as 1 + expm1(E/α), but not the same bits):
+    only the replay guarantee breaks."""
+
+    @staticmethod
+    def numpy_sample(gen, theta, n):
+        return np.exp(gen.standard_exponential(n) / theta[0])
 
 
 class ZipWrongFisher(ZeroInflatedPoisson):
