@@ -36,6 +36,8 @@ NOT_FINGERPRINTED = (
     "__init__.py", "__main__.py", "_lazy.py", "_text.py", "cli.py", "config.py", "errors.py",
     "external.py", "progress.py", "study.py", "summary.py", "testing.py", "verdicts.py",
     "metrics/", "report/",
+    # Python estimators' runner: no kernel; its hash is in their versions (pyfit.version).
+    "pyfit.py", "executors/_pyworkers.py",
 )  # fmt: skip
 
 
