@@ -79,6 +79,8 @@ def test_every_row_is_produced(quick):
         "simstudy verify configs/quickstart.yaml (empty cache)",
         commands.README_NAME,
     }  # fmt: skip
+    assert names["python"] == {"python estimator: overhead per replication over a plain loop (1 worker)",
+                               "python estimator: 1 vs 2 workers"}  # fmt: skip
     assert set(results["meta"]["section_seconds"]) == set(bench_run.SECTIONS)
 
 
