@@ -62,6 +62,12 @@ def first_value(x):
     return {"rate": float(x[0])}
 
 
+def often(x):
+    if x[0] < 0.35:  # about half of the samples
+        raise RuntimeError("first value too small")
+    return {"rate": 1.0 / np.mean(x)}
+
+
 def missing(x):
     return {"shape": 1.0}
 
@@ -179,6 +185,24 @@ def test_dask_stores_the_same_bytes(reference, tmp_path):
                             report=False, block_size=64)  # fmt: skip
     assert dask.manifest["runs"][-1]["executor"] == "dask"
     assert block_files(dask) == block_files(one)
+
+
+def test_max_fail_rate_stops_the_cell_after_the_same_block_on_any_worker_count(tmp_path):
+    config = study(tmp_path, "often", ["mle", py("often", "often")], reps=128, sizes=(20,),
+                   max_fail_rate=0.2)  # fmt: skip
+    runs = {}
+    for threads in (1, 2):
+        before = numba.get_num_threads()
+        try:
+            runs[threads] = simstudy.run(config, out=tmp_path / f"t{threads}", threads=threads,
+                                         report=False, block_size=16)  # fmt: skip
+        finally:
+            numba.set_num_threads(before)
+    one, two = runs[1], runs[2]
+    assert [c["status"] for c in one.cells] == ["stopped"]
+    stored = one.cells[0]["estimators"]
+    assert stored["mle"]["replications"] == 128 and stored["often"]["replications"] == 16
+    assert block_files(two) == block_files(one)
 
 
 def test_replay_refits_a_python_estimator_identically(reference):
