@@ -626,8 +626,9 @@ _UNION_TEXT = {
     ),
     "params": "must be a number or a list of numbers",
     "estimators": (
-        "must be an estimator name such as mle, or a plugin "
-        "{plugin: 'package.module:function', name: label}"
+        "must be an estimator name such as mle, a plugin "
+        "{plugin: 'package.module:function', name: label} or a Python estimator "
+        "{python: 'package.module:function', name: label}"
     ),
 }
 

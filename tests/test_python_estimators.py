@@ -68,6 +68,12 @@ def often(x):
     return {"rate": 1.0 / np.mean(x)}
 
 
+def sometimes_wrong(x):
+    if x[0] < 0.05:
+        return {"rate": None}
+    return {"rate": 1.0 / np.mean(x)}
+
+
 def missing(x):
     return {"shape": 1.0}
 
@@ -228,6 +234,19 @@ def test_a_fit_past_its_timeout_is_status_timeout(tmp_path):
     assert (slow.message == "timeout: the fit took longer than 0.2 s").all()
     assert slow.rate.isna().all()
     assert (table[~table.rep.isin(expected)].status == "ok").all()
+
+
+def test_a_wrong_return_after_the_first_replication_is_status_error(tmp_path):
+    config = study(tmp_path, "later", [py("sometimes_wrong", "sw")], reps=40, sizes=(3,))
+    result = simstudy.run(config, out=tmp_path / "out", report=False)
+    table = result.replicates(estimator="sw")
+    expected = {rep for rep in range(40)
+                if result.sample("exponential", {"rate": 2.0}, 3, rep)[0] < 0.05}  # fmt: skip
+    assert expected and 0 not in expected
+    wrong = table[table.status == "error"]
+    assert set(wrong.rep) == expected
+    assert (wrong.message == "wrong return: the estimate['rate'] is None (NoneType), not a "
+            "number; return a float (or NaN when there is none)").all()
 
 
 @pytest.mark.parametrize(("function", "says"), [
