@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from simstudy.errors import PluginError
+from simstudy.estimators import FitResult
 from simstudy.models._base import (
     BOUNDARY,
     ERROR,
@@ -146,7 +147,14 @@ def call(fn, data, options: Mapping, timeout: float | None):
         signal.signal(signal.SIGALRM, previous)
 
 
+#: Types taken as numbers without further checks (the common case, kept cheap: this runs for
+#: every value of every fit).
+_PLAIN_NUMBERS = frozenset({float, int, np.float64, np.float32, np.int64, np.int32})
+
+
 def _number(value, what: str) -> float:
+    if type(value) in _PLAIN_NUMBERS:
+        return float(value)
     if isinstance(value, np.ndarray) and value.shape == ():
         value = value[()]
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
@@ -158,7 +166,12 @@ def _number(value, what: str) -> float:
 def _by_param(values, names: Sequence[str], what: str) -> np.ndarray:
     """A mapping by parameter name, or a sequence in parameter order, as a float array."""
     k = len(names)
-    if isinstance(values, Mapping):
+    if type(values) is dict and len(values) == k:
+        # The common case: a dict of plain numbers by name (checked in full below otherwise).
+        found = [values.get(p) for p in names]
+        if all(type(v) in _PLAIN_NUMBERS for v in found):
+            return np.array(found, dtype=np.float64)
+    if isinstance(values, (dict, Mapping)):
         missing = [p for p in names if p not in values]
         unknown = [str(p) for p in values if p not in names]
         if missing or unknown:
@@ -185,14 +198,12 @@ def coerce(out, names: Sequence[str]) -> tuple[np.ndarray, np.ndarray, int, int]
 
     The SE array has :func:`se_slots` entries (correlations NaN, as a fit without them leaves
     them); a missing ``se`` is all NaN."""
-    from simstudy.estimators import FitResult
-
     k = len(names)
     se_out = np.full(se_slots(k), np.nan)
     status, n_iter = OK, 0
     if isinstance(out, FitResult):
         estimate, se, status_name, n_iter = out.estimate, out.se, out.status, out.n_iter
-    elif isinstance(out, Mapping) and "estimate" in out:
+    elif isinstance(out, (dict, Mapping)) and "estimate" in out:
         extra = [str(key) for key in out if key not in ("estimate", "se", "status")]
         if extra:
             raise ReturnError(f"the result has the keys {', '.join(map(repr, extra))}",
