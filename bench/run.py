@@ -75,7 +75,7 @@ FULL = BenchConfig(
     memory_reps=(1000, 10_000), startup_repeats=5, quickstart_args="",
     commands_repeats=5, commands_verify_repeats=3, commands_verify_args="",
     commands_stored_reps=200, commands_install=True, commands_pip_timeout=1800,
-    python_n=1000, python_reps=(500, 4000), python_repeats=3,
+    python_n=1000, python_reps=(500, 10_000), python_repeats=3,
 )  # fmt: skip
 QUICK = replace(
     FULL, quick=True, repeats=5, min_time=0.0005, sample_size=1024, cell_n=100, cell_reps=200,
