@@ -335,6 +335,20 @@ def test_sigkill_mid_study_resumes_without_recomputing(tmp_path):
     assert table.rate.iloc[-1] == 1.0 / np.mean(x)
 
 
+def test_workers_never_rerun_the_users_script(tmp_path):
+    """A script without an ``if __name__ == "__main__"`` guard runs once, whatever the workers."""
+    config = study(tmp_path, "script", [py("exp_mle", "np_mle")], reps=40, sizes=(10,))
+    (tmp_path / "script.py").write_text(
+        "import simstudy\n"
+        "with open('ran.txt', 'a') as f:\n"
+        "    f.write('ran\\n')\n"
+        f"simstudy.run({str(config)!r}, out='out', threads=2, report=False)\n"
+    )
+    subprocess.run([sys.executable, "script.py"], cwd=tmp_path, check=True, timeout=120)
+    assert (tmp_path / "ran.txt").read_text() == "ran\n"
+    assert len(simstudy.load(tmp_path / "out" / "script").replicates(estimator="np_mle")) == 40
+
+
 def test_validate_with_a_python_estimator_compiles_and_loads_no_kernel(tmp_path):
     config = study(tmp_path, "offline", ["mle", py("exp_mle", "np_mle")])
     probe = (
