@@ -357,7 +357,41 @@ def targets(results) -> list[dict]:
             add("7", "a warm run compiles nothing", f"{r['value']['max']:.0f} compilations",
                 r["value"]["max"] == 0, f"compiled: {r.get('compiled_in_warm_run')}")
     _command_targets(results, add)
+    for r in _rows(results, "python"):
+        if r.get("status") != "ok":
+            add("9", r["name"], r["status"], None)
+        elif "overhead" in r:
+            add("9", "Python estimator: overhead per replication over a plain loop ≤ 10% (1 worker)",
+                f"{r['overhead']:+.1%}", r["overhead"] <= 0.10,
+                "per-replication work simstudy adds (lr_stat, the copy of the sample, checking "
+                "the return) or a loaded machine")
+        else:
+            add("9", "Python estimator: 2 workers ≥ 1.8 × 1 worker", f"{r['speedup']:.2f}×",
+                r["speedup"] >= 1.8, "the other processes of a shared machine take cores")
     return out
+
+
+def _python_md(results) -> list[str]:
+    lines = []
+    for r in _rows(results, "python"):
+        if r.get("status") != "ok":
+            lines.append(f"- {r['name']}: {r['status']}")
+        elif "overhead" in r:
+            small, large = r["replications"]
+            lines.append(
+                f"- {r['function']}, n = {r['n']:,}: a plain loop (NumPy draws the same samples, "
+                f"calls the function) {_spread(r['baseline'], _time)} per replication; "
+                f"`simstudy.run` on 1 worker {_spread(r['value'], _time)} per replication "
+                f"(marginal, between R = {small:,} and {large:,}): overhead "
+                f"**{r['overhead']:+.1%}**; fixed cost of a run (plan, probe, workers' start, "
+                f"manifest) {_spread(r['fixed_seconds'], _time)}."
+            )
+        else:
+            lines.append(
+                f"- 2 workers {_spread(r['value'], _time)} per replication, 1 worker "
+                f"{_spread(r['baseline'], _time)}: speed-up **{r['speedup']:.2f}×**."
+            )
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------
@@ -718,6 +752,14 @@ def markdown(results) -> str:
         "",
         *_commands_md(results),
         "",
+        "## 9. Python estimators (issue 13)",
+        "",
+        ("A NumPy function as a `{python: module:function}` estimator: simstudy's cost per "
+        "replication on top of the function, against a plain loop that draws the same samples "
+        "and calls it, and 1 vs 2 worker processes (`bench/pyest.py`)."),
+        "",
+        *_python_md(results),
+        "",
         "## Reproduce",
         "",
         "```bash",
@@ -726,6 +768,7 @@ def markdown(results) -> str:
         "python -m bench --only fits,cells --merge   # re-measure two sections into results.json",
         "python -m bench --only commands --merge --skip-install   # ... without the pip install",
         "python -m bench --render   # rewrite RESULTS.md from results.json",
+        "python -m bench --only python --merge   # re-measure the Python estimators' section",
         "python bench/baseline_numpy_scipy.py configs/seed_models.yaml --replications 1000",
         "```",
         "",

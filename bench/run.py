@@ -20,7 +20,8 @@ from pathlib import Path
 
 from bench.timing import machine
 
-SECTIONS = ("sampling", "cells", "fits", "study", "scaling", "memory", "startup", "commands")
+SECTIONS = ("sampling", "cells", "fits", "study", "scaling", "memory", "startup", "commands",
+            "python")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class BenchConfig:
     commands_stored_reps: int  # R of the stored quickstart study `simstudy report` redraws
     commands_install: bool  # time README command 1 (venv + pip install -e .) once
     commands_pip_timeout: float
+    python_n: int  # item 9: n of the Python estimator's cell
+    python_reps: tuple[int, int]  # ... R of the short and the long run (marginal cost between)
+    python_repeats: int
 
 
 FULL = BenchConfig(
@@ -71,6 +75,7 @@ FULL = BenchConfig(
     memory_reps=(1000, 10_000), startup_repeats=5, quickstart_args="",
     commands_repeats=5, commands_verify_repeats=3, commands_verify_args="",
     commands_stored_reps=200, commands_install=True, commands_pip_timeout=1800,
+    python_n=1000, python_reps=(500, 10_000), python_repeats=3,
 )  # fmt: skip
 QUICK = replace(
     FULL, quick=True, repeats=5, min_time=0.0005, sample_size=1024, cell_n=100, cell_reps=200,
@@ -81,7 +86,7 @@ QUICK = replace(
     scaling_min_reps=10, scaling_max_reps=1000, memory_n=10_000, memory_reps=(10, 100),
     startup_repeats=1, quickstart_args="--replications 20 --no-report",
     commands_repeats=1, commands_verify_repeats=1, commands_verify_args="--replications 200",
-    commands_install=False,
+    commands_install=False, python_n=50, python_reps=(16, 64), python_repeats=1,
 )  # fmt: skip
 
 
@@ -90,7 +95,18 @@ def run(cfg: BenchConfig, out: Path, only=SECTIONS, echo=print, merge=False) -> 
 
     ``merge``: keep the other sections' rows of an existing ``out/results.json`` (same mode)
     and replace only the selected ones."""
-    from bench import cells, commands, fits, memory, report, sampling, scaling, startup, study
+    from bench import (
+        cells,
+        commands,
+        fits,
+        memory,
+        pyest,
+        report,
+        sampling,
+        scaling,
+        startup,
+        study,
+    )
 
     out.mkdir(parents=True, exist_ok=True)
     meta = {"mode": "quick" if cfg.quick else "full", "config": asdict(cfg),
@@ -127,6 +143,7 @@ def run(cfg: BenchConfig, out: Path, only=SECTIONS, echo=print, merge=False) -> 
     rows += section("memory", lambda: memory.run(cfg)) or []
     rows += section("startup", lambda: startup.run(cfg)) or []
     rows += section("commands", lambda: commands.run(cfg)) or []
+    rows += section("python", lambda: pyest.run(cfg)) or []
 
     meta["section_seconds"] = timings
     meta["total_seconds"] = time.perf_counter() - t_all

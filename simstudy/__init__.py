@@ -1,7 +1,7 @@
 """simstudy: Monte Carlo verification of maximum-likelihood estimator properties.
 
 Public API: :func:`run`, :func:`load`, :func:`verify`, :func:`analyse`, :func:`fit`,
-:func:`get_model`, :func:`list_models`; :mod:`simstudy.testing` for pytest
+:func:`get_model`, :func:`list_models`, :class:`FitResult`; :mod:`simstudy.testing` for pytest
 (``assert_mle_properties``, ``check_model``).
 """
 
@@ -47,7 +47,17 @@ def fit(model, data, estimator="mle"):
     return _fit(model, data, estimator)
 
 
+def __getattr__(name):
+    # FitResult lives with the estimators; imported on first use, so that ``import simstudy``
+    # stays light.
+    if name == "FitResult":
+        from simstudy.estimators import FitResult
+
+        return FitResult
+    raise AttributeError(f"module 'simstudy' has no attribute {name!r}")
+
+
 __all__ = [
-    "ModelError", "PluginError", "SimstudyError", "StoreError", "StudyConfigError",
+    "FitResult", "ModelError", "PluginError", "SimstudyError", "StoreError", "StudyConfigError",
     "__version__", "analyse", "fit", "get_model", "list_models", "load", "run", "verify",
 ]

@@ -37,6 +37,8 @@ NOT_FINGERPRINTED = (
     "external.py", "model_checks.py", "progress.py", "study.py", "summary.py", "testing.py",
     "verdicts.py",
     "metrics/", "report/",
+    # Python estimators' runner: no kernel; its hash is in their versions (pyfit.version).
+    "pyfit.py", "executors/_pyworkers.py",
 )  # fmt: skip
 
 

@@ -67,6 +67,25 @@ class PluginEstimator(_Strict):
         return self.name or self.plugin.rsplit(":", 1)[1]
 
 
+class PythonEstimator(_Strict):
+    """A plain Python estimator: ``{python: "module:function", name: LABEL, options: {...},
+    timeout: SECONDS}``. Each replication calls ``function(data, **options)`` in a worker
+    process, ``data`` being the sample ``StudyResult.sample`` returns; it returns
+    ``{param: estimate}``, ``{estimate: ..., se: ..., status: ...}`` or a
+    :class:`simstudy.FitResult` (see :mod:`simstudy.pyfit`)."""
+
+    python: str = Field(pattern=PLUGIN_PATTERN)
+    name: str | None = Field(default=None, pattern=r"^[A-Za-z_][\w-]*$")
+    #: keyword arguments of every call (plain YAML values)
+    options: dict[str, Any] = Field(default_factory=dict)
+    #: seconds one fit may take; a slower one is stopped and stored with status ``timeout``
+    timeout: typing.Annotated[float, Field(gt=0.0)] | None = None
+
+    @property
+    def label(self) -> str:
+        return self.name or self.python.rsplit(":", 1)[1]
+
+
 class ConfiguredEstimator(_Strict):
     """A built-in estimator with settings: ``{estimator: gradient_ascent, options: {rate: 0.5},
     name: ga_slow}`` (the options a model's estimator takes are listed by ``simstudy models``)."""
@@ -91,9 +110,11 @@ def _estimator_kind(value: Any) -> str | None:
     if isinstance(value, Mapping):
         if "plugin" in value:
             return "PluginEstimator"
+        if "python" in value:
+            return "PythonEstimator"
         if "estimator" in value:
             return "ConfiguredEstimator"
-    if isinstance(value, (PluginEstimator, ConfiguredEstimator)):
+    if isinstance(value, (PluginEstimator, PythonEstimator, ConfiguredEstimator)):
         return type(value).__name__
     return None
 
@@ -102,14 +123,15 @@ EstimatorSpec = typing.Annotated[
     (
         typing.Annotated[str, Tag("str")]
         | typing.Annotated[PluginEstimator, Tag("PluginEstimator")]
+        | typing.Annotated[PythonEstimator, Tag("PythonEstimator")]
         | typing.Annotated[ConfiguredEstimator, Tag("ConfiguredEstimator")]
     ),
     Discriminator(
         _estimator_kind,
         custom_error_type="estimator_form",
         custom_error_message=(
-            "an estimator is a name (e.g. mle), {plugin: 'package.module:function'} or "
-            "{estimator: NAME, options: {...}}"
+            "an estimator is a name (e.g. mle), {plugin: 'package.module:function'}, "
+            "{python: 'package.module:function'} or {estimator: NAME, options: {...}}"
         ),
     ),
 ]
@@ -604,8 +626,9 @@ _UNION_TEXT = {
     ),
     "params": "must be a number or a list of numbers",
     "estimators": (
-        "must be an estimator name such as mle, or a plugin "
-        "{plugin: 'package.module:function', name: label}"
+        "must be an estimator name such as mle, a plugin "
+        "{plugin: 'package.module:function', name: label} or a Python estimator "
+        "{python: 'package.module:function', name: label}"
     ),
 }
 
@@ -664,7 +687,7 @@ def _format_validation(exc: ValidationError, data: Any, locator: _Locator) -> st
                 f"study name {err['input']!r} is not allowed: use only lowercase letters, "
                 "digits, '_' and '-' (it becomes a folder name), e.g. 'my-study'"
             )
-        elif kind == "string_pattern_mismatch" and "plugin" in path:
+        elif kind == "string_pattern_mismatch" and ("plugin" in path or "python" in path):
             text = (
                 f"{err['input']!r} is not a plugin reference; write it as "
                 "'package.module:function'"

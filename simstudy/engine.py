@@ -116,6 +116,8 @@ class BlockResult:
     n_iter: np.ndarray  # (E, R) int64
     #: (E,) fits that returned ok or boundary with a non-finite estimate, stored as not_converged
     nonfinite: np.ndarray | None = None
+    #: (E, R) why each fit failed, or None: Python estimators only (the ``message`` column)
+    messages: list | None = None
 
 
 class KernelFailure(Exception):
@@ -128,14 +130,19 @@ class KernelFailure(Exception):
         self.rep, self.estimator, self.error = rep, estimator, error
 
 
-def prepare(model, fits) -> list:
-    """Compile (or load from cache) every kernel a cell needs, before running; returns the fit
-    kernels as the driver takes them (see :func:`simstudy._jit.as_fit_kernel`)."""
+def prepare_model(model) -> None:
+    """Compile (or load from cache) the model's kernels: its sampler and log-likelihood."""
     ensure_compiled(model.sample, SAMPLE_SIG)
     ensure_compiled(model.loglik, LOGLIK_SIG)
     if model.n_suff > 0:
         ensure_compiled(model.suff_stats, SUFF_SIG)
         ensure_compiled(model.suff_loglik, LOGLIK_SIG)
+
+
+def prepare(model, fits) -> list:
+    """Compile (or load from cache) every kernel a cell needs, before running; returns the fit
+    kernels as the driver takes them (see :func:`simstudy._jit.as_fit_kernel`)."""
+    prepare_model(model)
     kernels = [as_fit_kernel(fit) for fit in fits]
     _driver(len(fits))
     return kernels

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from simstudy._version import __version__
-from simstudy.config import ConfiguredEstimator, PluginEstimator
+from simstudy.config import ConfiguredEstimator, PluginEstimator, PythonEstimator
 from simstudy.errors import PluginError
 from simstudy.models._base import STATUS_CODES, Model, se_slots
 from simstudy.models._registry import get_model
@@ -30,12 +30,16 @@ PLUGIN_VERSION_PREFIX = "plugin-"
 
 @dataclass(frozen=True)
 class FitResult:
-    """One fit: estimates and model-based SEs by parameter name, status name, iterations."""
+    """One fit: estimates and model-based SEs by parameter name, status name, iterations.
+
+    What :func:`fit` returns, and one of the forms a Python estimator may return
+    (``FitResult({"rate": 2.1}, se={"rate": 0.2})``: no SE, status ``ok`` and 0 iterations
+    unless given)."""
 
     estimate: dict[str, float]
-    se: dict[str, float]
-    status: str
-    n_iter: int
+    se: dict[str, float] | None = None
+    status: str = "ok"
+    n_iter: int = 0
 
 
 def fit(model: str | Model, data, estimator: str = "mle") -> FitResult:
@@ -85,6 +89,13 @@ def resolve_estimator(
         text = json.dumps(settings, sort_keys=True)
         return (spec.label, kernel, f"{code_version()}+{text}",
                 f"simstudy.models.{model.name}:{spec.estimator}{text}")  # fmt: skip
+    if isinstance(spec, PythonEstimator):
+        from simstudy import pyfit
+
+        fn = pyfit.load(spec.python, base_dir=base_dir, where=where)
+        runner = pyfit.PythonFit(spec.python, fn, dict(spec.options), spec.timeout,
+                                 str(base_dir) if base_dir is not None else None)  # fmt: skip
+        return spec.label, runner, pyfit.version(fn, spec.python, spec.options, spec.timeout), spec.python
     fit = load_plugin(spec.plugin, base_dir=base_dir, where=where)
     try:
         source = inspect.getsource(fit.py_func)
@@ -197,7 +208,8 @@ def probe_plugin(fit, reference: str, model: Model, x: np.ndarray, where: str) -
 
 def probe_plugins(work, *, builtin_models_only: bool = False) -> None:
     """:func:`probe_plugin` for each plugin estimator of ``work`` ((cell, estimator plans)
-    pairs), once per config entry, on replication 0 of the first cell it is paired with.
+    pairs), once per config entry, on replication 0 of the first cell it is paired with, and
+    :func:`simstudy.pyfit.probe` for each Python estimator.
     ``builtin_models_only`` skips plugin models, whose samples need their compiled sampler."""
     from simstudy import rng
 
@@ -206,9 +218,14 @@ def probe_plugins(work, *, builtin_models_only: bool = False) -> None:
         if builtin_models_only and cell.model.tags.get("plugin"):
             continue
         for e in estimators:
-            if not e.is_plugin or (cell.entry, e.label) in seen:
+            if not (e.is_plugin or e.is_python) or (cell.entry, e.label) in seen:
                 continue
             seen.add((cell.entry, e.label))
+            if e.is_python:
+                from simstudy import pyfit
+
+                pyfit.probe(e.fit, cell.model, cell, where=e.origin, label=e.label)
+                continue
             gen = rng.numpy_generator(cell.seed, cell.key1, 0, 0)
             x = cell.model.numpy_sample(gen, cell.theta_array, cell.n)
             probe_plugin(e.fit, e.source, cell.model, x, where=e.origin)

@@ -21,6 +21,7 @@ from simstudy.config import StudyConfig
 from simstudy.estimators import PLUGIN_VERSION_PREFIX, resolve_estimator
 from simstudy.models._base import Model
 from simstudy.models._registry import entry_model
+from simstudy.pyfit import PYTHON_VERSION_PREFIX
 
 #: Names the random-number scheme; part of every data key, so a change of scheme never mixes.
 RNG_SCHEME = "philox4x64-10;counter=[block,0,rep,substream];numpy-generator-algorithms;v1"
@@ -52,6 +53,12 @@ class EstimatorPlan:
     def is_plugin(self) -> bool:
         """A user's plugin kernel (``source`` is its ``package.module:function`` reference)."""
         return self.version.startswith(PLUGIN_VERSION_PREFIX)
+
+    @property
+    def is_python(self) -> bool:
+        """A plain Python estimator (``fit`` is a :class:`simstudy.pyfit.PythonFit`), run in
+        worker processes rather than the Numba engine."""
+        return self.version.startswith(PYTHON_VERSION_PREFIX)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from simstudy._lazy import lazy_import
 from simstudy._version import __version__
 from simstudy.config import StudyConfig, load_config, parse_config
 from simstudy.errors import EstimatorError, OutputError, SimstudyError, StoreError, StudyConfigError
-from simstudy.models._base import STATUS_CODES
+from simstudy.models._base import RUN_STATUS_CODES
 from simstudy.store import (
     Store,
     StudyLock,
@@ -398,11 +398,17 @@ def _compute(cfg, plan, store: Store, root: Path, reps: int, tasks, *, executor,
 
 
 def _cell_ranges(tasks):
-    """The tasks with one entry per (cell, replication range), whatever their estimators."""
-    seen = {}
+    """The tasks with one entry per (cell, replication range), whatever their estimators; a
+    range that tasks of both kinds (Numba, Python) cover is counted once, by the kind whose
+    tasks cover more of the cell."""
+    kinds: dict[str, dict[bool, dict]] = {}
     for t in tasks:
-        seen.setdefault((t.cell.data_key, t.start, t.stop), t)
-    return list(seen.values())
+        by_range = kinds.setdefault(t.cell.data_key, {}).setdefault(t.is_python, {})
+        by_range.setdefault((t.start, t.stop), t)
+    out = []
+    for by_kind in kinds.values():
+        out += max(by_kind.values(), key=lambda r: sum(b - a for a, b in r)).values()
+    return out
 
 
 def _observations(tasks) -> int:
@@ -506,7 +512,7 @@ class _TaskProgress:
     def __init__(self, tasks):
         from simstudy.progress import Progress
 
-        self.progress = Progress(_observations(tasks), sum(t.stop - t.start for t in tasks),
+        self.progress = Progress(sum(t.samples for t in tasks), sum(t.stop - t.start for t in tasks),
                                  announce=False)  # fmt: skip
 
     def start(self) -> None:
@@ -599,7 +605,7 @@ def _manifest(plan, store: Store, timings, summary: RunSummary, config_dir=None)
         "replications": plan.replications,
         "rng": {"scheme": _rng_scheme(), "key": "[seed, key1]", "replay": REPLAY_RECIPE},
         "environment": environment(),
-        "status_codes": {str(k): v for k, v in STATUS_CODES.items()},
+        "status_codes": {str(k): v for k, v in RUN_STATUS_CODES.items()},
         "cells": cells,
         "runs": runs,
     }
@@ -759,7 +765,7 @@ class StudyResult:
                 df.insert(1, "estimator", label)
                 df.insert(2, "theta", cell["theta"])
                 df.insert(3, "n", cell["n"])
-                df["status"] = df["status"].map(STATUS_CODES).astype("category")
+                df["status"] = df["status"].map(RUN_STATUS_CODES).astype("category")
                 frames.append(df)
         if not frames:
             return pd.DataFrame()
@@ -879,7 +885,7 @@ def replay(result: StudyResult, cell: int | str, rep: int) -> dict[str, Any]:
     # Resolve the estimators exactly as the run did (built-ins, configured ones, plugins).
     config_dir = result.manifest.get("config_dir")
     plan = make_plan(result.config, replications=reps, base_dir=Path(config_dir) if config_dir else None)
-    kernels = {e.label: e.fit for c in plan.cells if c.data_key == entry["data_key"] for e in c.estimators}
+    plans = {e.label: e for c in plan.cells if c.data_key == entry["data_key"] for e in c.estimators}
     fits = []
     for label, info in entry["estimators"].items():
         table = result.store.read_stored(info["result_key"])
@@ -888,14 +894,24 @@ def replay(result: StudyResult, cell: int | str, rep: int) -> dict[str, Any]:
         if len(hit):
             row = table.slice(int(hit[0]), 1).to_pylist()[0]
             stored = {k: row[k] for k in ("status", "n_iter", *model.param_names)}
-            stored["status"] = STATUS_CODES.get(stored["status"], stored["status"])
+            stored["status"] = RUN_STATUS_CODES.get(stored["status"], stored["status"])
         est = np.full(model.k, np.nan)
         se = np.full(se_slots(model.k), np.nan)
-        code, n_iter = kernels[label](np.ascontiguousarray(x, dtype=np.float64), est, se)
+        e = plans[label]
+        if e.is_python:
+            from simstudy import pyfit
+
+            est, se, code, n_iter, _message = pyfit.fit_one(
+                e.fit.function, np.ascontiguousarray(x, dtype=np.float64), e.fit.options,
+                e.fit.timeout, model.param_names)  # fmt: skip
+            if code in (0, 3) and not np.isfinite(est).all():
+                code = 1  # stored as not_converged, as the run does
+        else:
+            code, n_iter = e.fit(np.ascontiguousarray(x, dtype=np.float64), est, se)
         score = np.zeros(model.k)
         with np.errstate(all="ignore"):
             model.score(x, est, score)
-        refit = {"status": STATUS_CODES.get(int(code), str(code)), "n_iter": int(n_iter),
+        refit = {"status": RUN_STATUS_CODES.get(int(code), str(code)), "n_iter": int(n_iter),
                  **dict(zip(model.param_names, map(float, est)))}  # fmt: skip
         identical = stored is not None and all(
             (stored[k] == refit[k]) or (isinstance(stored[k], float) and _math.isnan(stored[k])

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from simstudy.models._base import STATUS_CODES, USABLE_STATUSES
+from simstudy.models._base import RUN_STATUS_CODES, USABLE_STATUSES
 from simstudy.store import column_values
 
 #: Estimators failing more than this share of fits in a cell are named in the summary.
@@ -66,6 +66,12 @@ def failure_lines(result, nonfinite: dict | None = None) -> list[str]:
             g["failed"] += failed
             g["codes"].update(int(c) for c in status[~np.isin(status, USABLE_STATUSES)])
             g["nonfinite"] += nonfinite.get((cell["data_key"], label), 0)
+            if "message" in table.column_names and "message" not in g:
+                # A Python estimator's first failure, as an example of what went wrong.
+                found = [(r, m) for r, m in zip(column_values(table.column("rep")),
+                                                table.column("message").to_pylist()) if m]
+                if found:
+                    g["message"] = (cell["n"], int(found[0][0]), found[0][1])
             rate = failed / status.size if status.size else 0.0
             if rate > g["worst"][0]:
                 g["worst"] = (rate, cell["n"])
@@ -74,7 +80,7 @@ def failure_lines(result, nonfinite: dict | None = None) -> list[str]:
         rate, worst_n = g["worst"]
         if rate <= FAIL_RATE_SHOWN:
             continue
-        breakdown = ", ".join(f"{STATUS_CODES.get(c, c)} {k:,}" for c, k in sorted(g["codes"].items()))
+        breakdown = ", ".join(f"{RUN_STATUS_CODES.get(c, c)} {k:,}" for c, k in sorted(g["codes"].items()))
         line = (
             f"  {model} {theta} {label}: {g['failed']:,} of {g['fits']:,} fits failed "
             f"({g['failed'] / g['fits']:.1%}: {breakdown}); worst at n={worst_n}: {rate:.1%}"
@@ -82,6 +88,9 @@ def failure_lines(result, nonfinite: dict | None = None) -> list[str]:
         if g["nonfinite"]:
             line += (f"; {g['nonfinite']:,} of them returned status ok with a non-finite "
                      "estimate (counted as not_converged)")  # fmt: skip
+        if "message" in g:
+            n, rep, message = g["message"]
+            line += f"; e.g. n={n} rep {rep}: {message}"
         lines.append(line)
     return lines
 

@@ -79,6 +79,8 @@ def test_every_row_is_produced(quick):
         "simstudy verify configs/quickstart.yaml (empty cache)",
         commands.README_NAME,
     }  # fmt: skip
+    assert names["python"] == {"python estimator: overhead per replication over a plain loop (1 worker)",
+                               "python estimator: 1 vs 2 workers"}  # fmt: skip
     assert set(results["meta"]["section_seconds"]) == set(bench_run.SECTIONS)
 
 
@@ -173,6 +175,6 @@ def test_importtime_parsing():
 def test_targets_cover_every_item(quick):
     _, results = quick
     items = {t["item"] for t in results["targets"]}
-    assert items == {"1", "2", "3", "4", "5", "6", "7", "12"}
+    assert items == {"1", "2", "3", "4", "5", "6", "7", "12", "9"}
     for t in results["targets"]:
         assert t["met"] in (True, False, None)

@@ -51,6 +51,7 @@ CLAIMED = {
     "  - model: logistic": "test_yaml_examples_validate",
     "# configs/my_estimators.py  (a module next to the config, or anywhere on PYTHONPATH)":
         "test_plugin_skeleton_defines_a_kernel",
+    "name: python-huber": "test_python_estimator_example_verifies",
     "gen = numpy.random.Generator(numpy.random.Philox(key=seed | (key1 << 64), counter=[0, 0, rep, 0]))":
         "test_replay_recipe_regenerates_the_stored_sample",
     "simstudy analyse configs/external_example.csv --model exponential --theta rate=2 --expect '{median: {efficient: fail}}'":
@@ -194,6 +195,16 @@ def test_plugin_skeleton_defines_a_kernel(tmp_path, monkeypatch):
     import skeleton
 
     assert hasattr(skeleton.median, "py_func") and skeleton.median.py_func.__name__ == "median"
+
+
+def test_python_estimator_example_verifies(tmp_path):
+    """The README's study is configs/python_huber.yaml, and it verifies (exit 0)."""
+    shown = yaml.safe_load(block("name: python-huber"))
+    assert shown == yaml.safe_load((ROOT / "configs" / "python_huber.yaml").read_text())
+    proc = cli(["simstudy", "verify", "configs/python_huber.yaml", "--out", str(tmp_path), "--quiet",
+                "--no-report"], cwd=ROOT)  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "all 20 as expected" in proc.stdout
 
 
 def test_replay_recipe_regenerates_the_stored_sample(quickstart):

@@ -1,4 +1,5 @@
 """Executors: ``local`` (in-process Numba threads, the default) and ``dask`` (distributed).
+Both run Python estimators' blocks in worker processes (:mod:`._pyworkers`).
 
 Both compute the tasks of :func:`simstudy.executors._tasks.plan_tasks` and hand every finished
 block to one :class:`~simstudy.executors._tasks.Recorder` in the calling process, the store's

@@ -3,7 +3,10 @@
 A task is (cell, estimators, start, stop): the estimators of one cell that lack replications
 [start, stop). Blocks are cut at every boundary of any estimator's missing ranges and then to
 at most ``block_size`` replications, so one task never recomputes what is stored. Block
-boundaries never change any value: replication r always uses its own random stream.
+boundaries never change any value: replication r always uses its own random stream. A cell's
+Python estimators (:mod:`simstudy.pyfit`) get tasks of their own, after its Numba ones, cut to
+:func:`python_block_size` replications (their fits are orders of magnitude slower); the
+executors run them in worker processes.
 
 Whatever computes a block, the process that holds the store records it through one
 :class:`Recorder`: it adds the cell's timing, applies ``max_fail_rate`` and hands the block to
@@ -34,6 +37,13 @@ from simstudy.store import Store, arrow_array
 TARGET_BLOCK_SAMPLES = 1 << 23
 
 
+#: Observations per block of Python estimators (n x replications), and its bounds in
+#: replications: at ~0.1-1 ms a fit, a block is a few seconds of one worker's time, and many
+#: replications share one message to and from the worker.
+PYTHON_BLOCK_SAMPLES = 1 << 18
+PYTHON_BLOCK_REPS = (16, 1000)
+
+
 @dataclass(frozen=True)
 class Task:
     cell: Cell
@@ -44,6 +54,18 @@ class Task:
     @property
     def samples(self) -> int:
         return (self.stop - self.start) * self.cell.n
+
+    @property
+    def is_python(self) -> bool:
+        """Python estimators' block (they never share a task with Numba estimators)."""
+        return self.estimators[0].is_python
+
+
+def python_block_size(n: int) -> int:
+    """Replications per block of Python estimators for samples of size ``n`` (the same for
+    every executor and worker count, so the stored blocks are too)."""
+    low, high = PYTHON_BLOCK_REPS
+    return max(low, min(high, PYTHON_BLOCK_SAMPLES // max(n, 1)))
 
 
 def default_block_size(n: int, target_samples: int = TARGET_BLOCK_SAMPLES) -> int:
@@ -58,30 +80,43 @@ def plan_tasks(plan: Plan, store: Store, *, block_size: int | None = None, force
     ``block_size`` fixes the replications per block; by default a block holds about
     ``target_samples`` observations (an executor with a per-task overhead asks for more).
     """
-    replications = plan.replications
     tasks = []
     for cell in plan.cells:
-        size = block_size or default_block_size(cell.n, target_samples)
-        missing = {
-            e.result_key: [(0, replications)] if force else store.missing_ranges(
-                e.result_key, replications
-            )
-            for e in cell.estimators
-        }
-        cuts = {0, replications}
-        for ranges in missing.values():
-            for a, b in ranges:
-                cuts.update((a, b))
-        # Fixed grid of multiples of the block size, so blocks line up across reruns.
-        cuts.update(range(0, replications, size))
-        edges = sorted(cuts)
-        for a, b in itertools.pairwise(edges):
-            needing = tuple(
-                e for e in cell.estimators
-                if any(lo <= a and b <= hi for lo, hi in missing[e.result_key])
-            )
-            if needing:
-                tasks.append(Task(cell, needing, a, b))
+        numba_estimators = tuple(e for e in cell.estimators if not e.is_python)
+        python_estimators = tuple(e for e in cell.estimators if e.is_python)
+        if numba_estimators:
+            size = block_size or default_block_size(cell.n, target_samples)
+            tasks += _cell_tasks(cell, numba_estimators, plan.replications, store, size, force)
+        if python_estimators:
+            size = block_size or python_block_size(cell.n)
+            tasks += _cell_tasks(cell, python_estimators, plan.replications, store, size, force)
+    return tasks
+
+
+def _cell_tasks(cell: Cell, estimators, replications: int, store: Store, size: int,
+                force: bool) -> list[Task]:  # fmt: skip
+    """The tasks of ``estimators`` of one cell (see :func:`plan_tasks`)."""
+    tasks = []
+    missing = {
+        e.result_key: [(0, replications)] if force else store.missing_ranges(
+            e.result_key, replications
+        )
+        for e in estimators
+    }
+    cuts = {0, replications}
+    for ranges in missing.values():
+        for a, b in ranges:
+            cuts.update((a, b))
+    # Fixed grid of multiples of the block size, so blocks line up across reruns.
+    cuts.update(range(0, replications, size))
+    edges = sorted(cuts)
+    for a, b in itertools.pairwise(edges):
+        needing = tuple(
+            e for e in estimators
+            if any(lo <= a and b <= hi for lo, hi in missing[e.result_key])
+        )
+        if needing:
+            tasks.append(Task(cell, needing, a, b))
     return tasks
 
 
@@ -100,6 +135,9 @@ def block_table(cell: Cell, result, j: int) -> pa.Table:
     for q, (a, b) in enumerate(correlation_pairs(names), start=len(names)):
         columns[f"corr_{a}_{b}"] = arrow_array(result.se[j, :, q])
     columns["lr_stat"] = arrow_array(result.lr_stat[j])
+    if result.messages is not None:
+        # Python estimators: why each failed fit failed (null for the others).
+        columns["message"] = pa.array(result.messages[j], type=pa.string())
     return pa.table(columns)
 
 
@@ -116,6 +154,10 @@ def compile_kernels(tasks: list[Task]) -> None:
         if key in seen:
             continue
         seen.add(key)
+        if task.is_python:
+            # The workers evaluate lr_stat with the model's kernels: load them from the cache.
+            engine.prepare_model(task.cell.model)
+            continue
         for e in task.estimators:
             if e.is_plugin:
                 compile_plugin(e.fit, e.source, where=e.origin)
@@ -267,6 +309,8 @@ class Recorder:
         self.stopped: dict[str, str] = {}
         self._failures: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
         self._nonfinite: dict[tuple[str, str], int] = defaultdict(int)
+        self._python_reps: dict[str, int] = defaultdict(int)
+        self._numba_reps: dict[str, int] = defaultdict(int)
         self._writer = BlockWriter(store)
 
     def __enter__(self):
@@ -284,7 +328,13 @@ class Recorder:
         cell = task.cell
         self._writer.put(task, result)
         self.timings[cell.data_key]["seconds"] += seconds
-        self.timings[cell.data_key]["replications"] += task.stop - task.start
+        # A cell's replications are counted once, by its Numba or its Python tasks (whichever
+        # covered more), not once per kind of estimator.
+        kind = self._python_reps if task.is_python else self._numba_reps
+        kind[cell.data_key] += task.stop - task.start
+        self.timings[cell.data_key]["replications"] = max(
+            self._python_reps[cell.data_key], self._numba_reps[cell.data_key]
+        )
         for j, est in enumerate(task.estimators):
             if result.nonfinite is not None and result.nonfinite[j]:
                 self._nonfinite[(cell.data_key, est.label)] += int(result.nonfinite[j])

@@ -12,6 +12,9 @@ Cluster
     workers one thread per core, as Dask does by default).
 
 Tasks
+    A cell's Python estimators (:mod:`simstudy.pyfit`) have blocks of their own: such a task
+    carries plain data (the model's config entry, the cell's keys, the functions' references)
+    and runs in a child process of the worker (see :func:`run_python_task`).
     One task is one block of :func:`~simstudy.executors._tasks.plan_tasks` (about
     :data:`TARGET_BLOCK_SAMPLES` observations, ~0.5 s on one core, unless ``block_size`` is
     given), keyed ``simstudy-<hash of its result keys>-<start>-<stop>``, submitted in plan order
@@ -53,8 +56,9 @@ import numba
 
 from simstudy.errors import EstimatorError, SimstudyError, StudyConfigError
 from simstudy.executors import ExecutorError
+from simstudy.executors._pyworkers import block_spec, run_in_child
 from simstudy.executors._tasks import Recorder, Task, compile_kernels, compute_block
-from simstudy.executors.local import check_threads, threads_available
+from simstudy.executors.local import check_threads, python_failure, threads_available
 
 #: Observations per block (n x replications) when no block size is given: ~0.5 s on one core.
 TARGET_BLOCK_SAMPLES = 1 << 24
@@ -194,6 +198,14 @@ class DaskExecutor:
         index = {id(c): i for i, c in enumerate(plan.cells)}
         futures = {}
         for i, task in enumerate(tasks):
+            if task.is_python:
+                # Plain data: the worker imports the functions and fits them in a child.
+                future = client.submit(
+                    run_python_task, block_spec(task, plan.config, config_dir),
+                    key=task_key(task), retries=RETRIES, priority=len(tasks) - i,
+                )  # fmt: skip
+                futures[future.key] = (i, future)
+                continue
             future = client.submit(
                 run_task, source, index[id(task.cell)], task.cell.data_key,
                 tuple(e.result_key for e in task.estimators), task.start, task.stop,
@@ -219,6 +231,10 @@ class DaskExecutor:
                 future.release()
                 if isinstance(outcome, EstimatorError):
                     raise outcome
+                if task.is_python:
+                    kind, outcome = outcome
+                    if kind != "ok":
+                        raise python_failure(task, outcome)
                 if not ordered:
                     recorder.record(task, *outcome)
                     continue
@@ -300,6 +316,13 @@ def _launch_guard():
     except ValueError:  # no parallel kernel has run in this process yet
         layer = None
     return contextlib.nullcontext() if layer in ("omp", "tbb") else _LAUNCH_LOCK
+
+
+def run_python_task(spec):
+    """Compute one Python estimators' block on a worker, in its child process
+    (:func:`simstudy.executors._pyworkers.run_in_child`: there the fits run in a main thread,
+    where their timeouts work); returns the child's answer."""
+    return run_in_child(spec)
 
 
 def run_task(source: WorkSource, cell_index: int, data_key: str, result_keys: tuple[str, ...],

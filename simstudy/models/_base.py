@@ -52,6 +52,11 @@ from simstudy.errors import SimstudyError
 #: Fit status codes: int in kernels and Parquet, string in tables (README "What a run stores").
 OK, NOT_CONVERGED, NO_MLE, BOUNDARY = 0, 1, 2, 3
 STATUS_CODES = {OK: "ok", NOT_CONVERGED: "not_converged", NO_MLE: "no_mle", BOUNDARY: "boundary"}
+#: Statuses only a run gives, never a fit: a Python estimator that raised (``error``, its
+#: exception stored in the ``message`` column) or ran past its ``timeout`` (``timeout``).
+ERROR, TIMEOUT = 4, 5
+#: Every status a stored replication can have, by code (fit statuses and the run's own).
+RUN_STATUS_CODES = {**STATUS_CODES, ERROR: "error", TIMEOUT: "timeout"}
 #: Statuses whose estimates enter the metrics (a boundary MLE is a valid MLE).
 USABLE_STATUSES = (OK, BOUNDARY)
 
