@@ -42,3 +42,19 @@ def main_in_process(*args: str, cwd: Path, monkeypatch, capsys) -> subprocess.Co
     code = main(list(args))
     out, err = capsys.readouterr()
     return subprocess.CompletedProcess(["simstudy", *args], code, out, err)
+
+
+def kill_mid_run(cmd, cwd, store, *, blocks: int = 3, timeout: float = 240) -> dict:
+    """Start ``cmd`` (a ``simstudy run``), SIGKILL it once ``store`` holds ``blocks`` block
+    files, and return {file name: mtime_ns} of the block files that survived."""
+    import signal
+    import time
+
+    proc = subprocess.Popen(cmd, cwd=cwd)
+    deadline = time.time() + timeout
+    while time.time() < deadline and len(list(store.rglob("*.parquet"))) < blocks:
+        assert proc.poll() is None, "the run finished before it could be interrupted"
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    return {p.name: p.stat().st_mtime_ns for p in store.rglob("*.parquet")}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ import numba
 import numpy as np
 import pytest
 import yaml
+from clitools import kill_mid_run
 
 import simstudy
 from simstudy.cli import main
@@ -219,6 +219,13 @@ def test_replay_refits_a_python_estimator_identically(reference):
     assert fits["np_mle"]["refit"]["rate"] == pytest.approx(fits["mle"]["refit"]["rate"], rel=1e-12)
 
 
+def marked_reps(result, reps: int) -> set[int]:
+    """The replications (of the n = 3 exponential cell) whose first value is below 0.05: the
+    ones the planted estimators of configs/python_estimators.py treat differently."""
+    return {rep for rep in range(reps)
+            if result.sample("exponential", {"rate": 2.0}, 3, rep)[0] < 0.05}  # fmt: skip
+
+
 def test_a_fit_past_its_timeout_is_status_timeout(tmp_path):
     config = study(tmp_path, "slow", [py("slow_sometimes", "slow", timeout=0.2)], reps=40,
                    sizes=(3,))  # fmt: skip
@@ -226,8 +233,7 @@ def test_a_fit_past_its_timeout_is_status_timeout(tmp_path):
     result = simstudy.run(config, out=tmp_path / "out", report=False)
     assert time.perf_counter() - t0 < 25  # no fit slept its 30 s
     table = result.replicates(estimator="slow")
-    expected = {rep for rep in range(40)
-                if result.sample("exponential", {"rate": 2.0}, 3, rep)[0] < 0.05}  # fmt: skip
+    expected = marked_reps(result, 40)
     assert expected and 0 not in expected
     slow = table[table.status == "timeout"]
     assert set(slow.rep) == expected
@@ -240,8 +246,7 @@ def test_a_wrong_return_after_the_first_replication_is_status_error(tmp_path):
     config = study(tmp_path, "later", [py("sometimes_wrong", "sw")], reps=40, sizes=(3,))
     result = simstudy.run(config, out=tmp_path / "out", report=False)
     table = result.replicates(estimator="sw")
-    expected = {rep for rep in range(40)
-                if result.sample("exponential", {"rate": 2.0}, 3, rep)[0] < 0.05}  # fmt: skip
+    expected = marked_reps(result, 40)
     assert expected and 0 not in expected
     wrong = table[table.status == "error"]
     assert set(wrong.rep) == expected
@@ -313,15 +318,8 @@ def test_sigkill_mid_study_resumes_without_recomputing(tmp_path):
     config = study(tmp_path, "killed", [py("slow_mle", "slow")], reps=240, sizes=(20,))
     cmd = [sys.executable, "-m", "simstudy", "run", str(config), "--out", str(tmp_path / "out"),
            "--quiet", "--no-report", "--block-size", "20", "--threads", "1"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path)
     store = tmp_path / "out" / "killed" / "store"
-    deadline = time.time() + 120
-    while time.time() < deadline and len(list(store.rglob("*.parquet"))) < 3:
-        assert proc.poll() is None, "the run finished before it could be interrupted"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    survivors = {p.name: p.stat().st_mtime_ns for p in store.rglob("*.parquet")}
+    survivors = kill_mid_run(cmd, tmp_path, store, timeout=120)
     assert 3 <= len(survivors) < 12, "kill -9 should land mid-study"
     done = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -5,16 +5,15 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
+from clitools import kill_mid_run
 
 import simstudy
 from simstudy.cli import main
@@ -42,15 +41,8 @@ def test_sigkill_mid_study_resumes_without_recomputing(tmp_path):
     }))  # fmt: skip
     cmd = [sys.executable, "-m", "simstudy", "run", str(config), "--out", str(tmp_path / "out"),
            "--quiet", "--no-report", "--block-size", "20"]  # fmt: skip
-    proc = subprocess.Popen(cmd, cwd=tmp_path)
     store = tmp_path / "out" / "slow" / "store"
-    deadline = time.time() + 240
-    while time.time() < deadline and len(list(store.rglob("*.parquet"))) < 3:
-        assert proc.poll() is None, "the run finished before it could be interrupted"
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    survivors = {p.name: p.stat().st_mtime_ns for p in store.rglob("*.parquet")}
+    survivors = kill_mid_run(cmd, tmp_path, store, timeout=240)
     assert 3 <= len(survivors) < 12, "kill -9 should land mid-study"
     # Writes are atomic (temporary file, then rename): every block file that survived the kill
     # is complete and verifies against its checksum.
